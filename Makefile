@@ -1,0 +1,37 @@
+# newsdesk: `make chat` to use it, `make test` to check it. `make help` lists the rest.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install chat test lint index clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsdesk needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU torch first, pinned through the constraints file, so nothing pulls a CUDA build
+	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install newsdesk (does nothing when up to date)
+
+chat: install  ## index corpus/ (only what changed) and open the chat
+	$(VENV)/bin/newsdesk index corpus
+	$(VENV)/bin/newsdesk chat
+
+test: install  ## run the whole test suite
+	$(PY) -m pytest
+
+lint: install  ## ruff
+	$(VENV)/bin/ruff check qa index tui eval newsdesk tests
+
+index: install  ## (re)index corpus/ into ./.newsdesk
+	$(VENV)/bin/newsdesk index corpus
+
+clean:  ## remove the index and caches (keeps .venv)
+	rm -rf .newsdesk .pytest_cache

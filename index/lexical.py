@@ -1,0 +1,90 @@
+"""Lexical side of the index: term extraction and a BM25 index (bm25s) over text units."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_TOKEN = re.compile(r"\w+(?:[.,'’]\w+)*", re.UNICODE)
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not now of off on once only or other our ours ourselves out over
+    own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves s t""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def normalize(text: str) -> str:
+    """Unicode compatibility form, case-folded, curly quotes made straight."""
+    return unicodedata.normalize("NFKC", text).casefold().replace("’", "'").replace("‘", "'")
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of ``text``; numbers keep their separators ("2,000", "3.5")."""
+    words = [w.replace(",", "") if w[0].isdigit() else w for w in _TOKEN.findall(normalize(text))]
+    words = [w[:-2] if w.endswith("'s") else w for w in words]
+    return _stemmer().stemWords([w for w in words if w not in _STOPWORDS])
+
+
+class LexicalIndex:
+    """BM25 over a list of text units (bm25s, Lucene scoring), saved as plain .npy/.json files."""
+
+    def __init__(self, bm25: object, num_docs: int) -> None:
+        self._bm25 = bm25
+        self.num_docs = num_docs
+        vocab: dict[str, int] = bm25.vocab_dict  # type: ignore[attr-defined]
+        self._vocab = vocab
+        indptr = bm25.scores["indptr"]  # type: ignore[attr-defined]
+        df = np.diff(np.asarray(indptr)).astype(np.float32)
+        self._idf = np.log(1.0 + (num_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        import bm25s
+
+        corpus = [terms(t) or ["\u2400"] for t in texts] or [["\u2400"]]  # bm25s needs a token per document
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        return cls(bm25, len(texts))
+
+    def save(self, directory: Path) -> list[Path]:
+        """Write the index files into ``directory``; returns the paths written."""
+        self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
+        return sorted(p for p in directory.iterdir() if p.is_file())
+
+    @classmethod
+    def load(cls, directory: Path, num_docs: int) -> LexicalIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, mmap=False, show_progress=False)
+        return cls(bm25, num_docs)
+
+    def term_ids(self, query_terms: Sequence[str]) -> list[int]:
+        return [self._vocab[t] for t in query_terms if t in self._vocab]
+
+    def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
+        """IDF of each term; terms absent from the index get the highest possible IDF."""
+        top = float(np.log(1.0 + (self.num_docs + 0.5) / 0.5))
+        return {t: float(self._idf[self._vocab[t]]) if t in self._vocab else top for t in query_terms}
+
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every unit (float32, length ``num_docs``)."""
+        ids = self.term_ids(query_terms)
+        if not ids or self.num_docs == 0:
+            return np.zeros(self.num_docs, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The ``newsdesk`` command line; the library lives in :mod:`qa` (``from qa import Assistant``)."""

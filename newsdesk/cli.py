@@ -1,0 +1,153 @@
+"""The ``newsdesk`` command: index, ask, chat, eval and index maintenance.
+
+Exit status: 0 success, 2 bad input or usage (one line on stderr), 1 internal failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index.errors import NewsdeskError
+
+
+def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--index DIR`` (default ``$NEWSDESK_INDEX``, else ``./.newsdesk``)."""
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Index directory (default: $NEWSDESK_INDEX, else ./.newsdesk).",
+    )(func)
+
+
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--source`` (repeatable), ``--since``, ``--until``."""
+    func = click.option("--until", default=None, metavar="DATE", help="Only articles published on or before DATE.")(func)
+    func = click.option("--since", default=None, metavar="DATE", help="Only articles published on or after DATE.")(func)
+    return click.option(
+        "--source", "sources", multiple=True, metavar="OUTLET", help="Only articles from OUTLET (repeatable)."
+    )(func)
+
+
+def settings_for(index_dir: Path | None) -> Any:
+    from qa.config import Settings
+
+    settings = Settings()
+    return settings.model_copy(update={"index": index_dir}) if index_dir is not None else settings
+
+
+def stderr(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsdesk")
+def cli() -> None:
+    """Ask questions of a folder of news articles; answers are cited sentences."""
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--wait", default=300.0, show_default=True, help="Seconds to wait for another writer.")
+def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) -> None:
+    """Add or update the articles in PATHS (files or folders); unchanged ones are not re-embedded."""
+    from index.build import Progress, update_index
+    from index.embedder import load_embedder
+
+    settings = settings_for(index_dir)
+    embedder = load_embedder(settings.model, settings.backend)
+    report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
+    for problem in report.problems:
+        stderr(f"skipped: {problem}")
+    stderr(f"indexed {settings.index}: {report.summary()}")
+
+
+@cli.command("ask")
+@click.argument("question")
+@index_option
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(min=1, max=100), help="Sentences to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@filter_options
+def ask_command(
+    question: str,
+    index_dir: Path | None,
+    k: int,
+    as_json: bool,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+) -> None:
+    """Answer QUESTION with cited sentences from the indexed articles."""
+    from qa.assistant import check_question
+    from qa.render import answer_text
+
+    check_question(question)  # fail fast, before any model or index is loaded
+    assistant = open_or_build(settings_for(index_dir))
+    answer = assistant.ask(question, k=k, sources=sources, since=since, until=until)
+    click.echo(answer.model_dump_json() if as_json else answer_text(answer))
+
+
+def open_or_build(settings: Any) -> Any:
+    """Open the index, first building it from ./corpus when there is none yet."""
+    from index import store
+    from index.build import Progress
+    from qa.assistant import Assistant
+
+    if not store.exists(settings.index) and Path("corpus").is_dir():
+        stderr(f"no index at {settings.index} yet; building it from ./corpus")
+        return Assistant.build(["corpus"], settings=settings, progress=Progress())
+    return Assistant.open(settings=settings)
+
+
+@cli.command("chat")
+@index_option
+def chat_command(index_dir: Path | None) -> None:
+    """Open the chat in the terminal (Textual)."""
+    from tui.app import run
+
+    run(settings_for(index_dir))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``newsdesk`` script; returns the exit status."""
+    try:
+        cli.main(args=argv, prog_name="newsdesk", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        stderr("newsdesk: aborted")
+        return 130
+    except click.ClickException as exc:  # usage errors: one line, exit 2
+        stderr(f"newsdesk: {exc.format_message()}" + _usage_hint(exc))
+        return exc.exit_code
+    except NewsdeskError as exc:
+        stderr(f"newsdesk: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        stderr("newsdesk: interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - never a traceback unless asked for
+        if os.environ.get("NEWSDESK_DEBUG"):
+            raise
+        stderr(f"newsdesk: internal error: {type(exc).__name__}: {exc} (set NEWSDESK_DEBUG=1 for details)")
+        return 1
+    return 0
+
+
+def _usage_hint(exc: click.ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    return f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+
+
+def run() -> None:
+    sys.exit(main())

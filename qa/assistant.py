@@ -1,0 +1,269 @@
+"""The library entry point: ``Assistant.open(dir).ask(question)`` and conversations."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from index import store
+from index.articles import parse_date
+from index.build import Progress, ProgressFn, UpdateReport, check_model, update_index
+from index.embedder import Embedder, load_embedder
+from index.errors import QuestionError
+from index.store import IndexData
+from qa import ranker
+from qa.config import Settings
+from qa.retriever import Retriever
+from qa.types import Answer, Sentence
+
+MAX_QUESTION_CHARS = 2000
+"""Longer questions are refused (a question, not a document)."""
+
+DateLike = date | str | None
+
+
+class Assistant:
+    """Answers questions from one index with cited sentences. Safe to share between threads."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings | None = None) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.settings = settings or Settings()
+        self.retriever = Retriever(data, embedder)
+        self._masks: dict[tuple[tuple[str, ...], date | None, date | None], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ constructors
+
+    @classmethod
+    def open(
+        cls, index_dir: str | Path | None = None, *, settings: Settings | None = None, embedder: Embedder | None = None
+    ) -> Assistant:
+        """Open an existing index (checksums verified); raises IndexNotFoundError if there is none."""
+        settings = _settings(settings, index_dir)
+        data = store.load(settings.index)
+        embedder = embedder or load_embedder(settings.model, settings.backend)
+        check_model(settings.index, data.model, embedder)
+        return cls(data, embedder, settings)
+
+    @classmethod
+    def build(
+        cls,
+        paths: Sequence[str | Path],
+        *,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Assistant:
+        """Index ``paths`` (adding to any index already there) and open the result."""
+        settings = _settings(settings, index_dir)
+        embedder = embedder or load_embedder(settings.model, settings.backend)
+        index(paths, settings=settings, embedder=embedder, progress=progress)
+        return cls.open(settings=settings, embedder=embedder)
+
+    # ------------------------------------------------------------ answering
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        sources: Iterable[str] | None = None,
+        since: DateLike = None,
+        until: DateLike = None,
+    ) -> Answer:
+        """Answer one self-contained question with up to ``k`` ranked, cited sentences."""
+        text = check_question(question)
+        return self._answer(text, text, k, sources, since, until)
+
+    def conversation(self) -> Conversation:
+        """A new conversation: follow-up questions are read in the light of earlier turns."""
+        return Conversation(self)
+
+    def _answer(
+        self,
+        question: str,
+        search_text: str,
+        k: int | None,
+        sources: Iterable[str] | None,
+        since: DateLike,
+        until: DateLike,
+        prior_articles: Sequence[int] = (),
+    ) -> Answer:
+        k = self.settings.top_k if k is None else k
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise QuestionError(f"k must be a positive whole number, got {k!r}")
+        allowed = self._allowed(sources, since, until)
+        query = self.retriever.prepare(search_text, focus=question)
+        found = self.retriever.candidates(query, allowed)
+        if len(found.rows) == 0:
+            return Answer(question=question, answered=False, confidence=0.0, sentences=[])
+        scores = ranker.score(found.features)
+        if prior_articles:
+            articles = self.data.sentences[found.rows, 0]
+            scores = np.where(np.isin(articles, list(prior_articles)), np.minimum(1.0, scores * 1.15), scores)
+        order = np.argsort(-scores, kind="stable")
+        chosen = _distinct(self.data, found.rows[order], k)
+        sentences = [self._sentence(int(found.rows[i]), float(scores[i])) for i in order if int(found.rows[i]) in chosen]
+        sentences = sentences[:k]
+        confidence = float(scores[order[0]])
+        answered = confidence >= self.settings.min_confidence
+        return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
+
+    def _sentence(self, row: int, score: float) -> Sentence:
+        article_row, start, end = (int(v) for v in self.data.sentences[row, :3])
+        article = self.data.articles[article_row]
+        return Sentence(
+            text=article.text[start:end],
+            article_id=article.id,
+            title=article.title,
+            source=article.source,
+            published=article.published,
+            url=article.url,
+            start=start,
+            end=end,
+            score=round(score, 4),
+        )
+
+    def _allowed(self, sources: Iterable[str] | None, since: DateLike, until: DateLike) -> np.ndarray | None:
+        wanted = tuple(sorted({s.strip().casefold() for s in sources or () if s and s.strip()}))
+        start, stop = _as_date(since, "since"), _as_date(until, "until")
+        if not wanted and start is None and stop is None:
+            return None
+        key = (wanted, start, stop)
+        with self._lock:
+            mask = self._masks.get(key)
+            if mask is None:
+                keep = np.array([_article_matches(a, wanted, start, stop) for a in self.data.articles], dtype=bool)
+                mask = keep[self.data.sentences[:, 0]] if len(self.data.sentences) else np.zeros(0, bool)
+                self._masks[key] = mask
+        return mask
+
+
+class Conversation:
+    """Successive questions where later ones may lean on earlier ones ("Who ordered it?")."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.turns: list[tuple[str, Answer]] = []
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        sources: Iterable[str] | None = None,
+        since: DateLike = None,
+        until: DateLike = None,
+    ) -> Answer:
+        """Answer ``question`` in the context of the earlier turns."""
+        text = check_question(question)
+        search_text, prior = text, []
+        if self.turns and is_follow_up(text):
+            last_question, last_answer = self.turns[-1]
+            search_text = f"{text} {_topic(last_question)}"
+            if last_answer.sentences:
+                ids = {s.article_id for s in last_answer.sentences[:1]}
+                prior = [i for i, a in enumerate(self.assistant.data.articles) if a.id in ids]
+        answer = self.assistant._answer(text, search_text, k, sources, since, until, prior)
+        self.turns.append((search_text if search_text != text else text, answer))
+        return answer
+
+    def reset(self) -> None:
+        """Forget the earlier turns."""
+        self.turns.clear()
+
+
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there|then|the same|one)\b"
+    r"|^(and|but|so|also|what about|how about|why|when|where)\b",
+    re.I,
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on earlier turns (pronouns, "and ...", very short questions)."""
+    words = re.findall(r"\w+", question)
+    return bool(_FOLLOW_UP.search(question)) or len(words) <= 3
+
+
+def _topic(question: str) -> str:
+    return question.rstrip("?!. ")
+
+
+def check_question(question: object) -> str:
+    """Return the question stripped, or raise QuestionError saying what is wrong."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, got {type(question).__name__}")
+    text = question.strip()
+    if not text:
+        raise QuestionError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}")
+    return text
+
+
+def index(
+    paths: Sequence[str | Path],
+    *,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    progress: ProgressFn | None = None,
+) -> UpdateReport:
+    """Add or update articles in the configured index (``newsdesk index``)."""
+    settings = settings or Settings()
+    embedder = embedder or load_embedder(settings.model, settings.backend)
+    return update_index(settings.index, paths, embedder, progress=progress)
+
+
+def _settings(settings: Settings | None, index_dir: str | Path | None) -> Settings:
+    settings = settings or Settings()
+    if index_dir is not None:
+        settings = settings.model_copy(update={"index": Path(index_dir)})
+    return settings
+
+
+def _as_date(value: DateLike, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    parsed = parse_date(str(value))
+    if parsed is None:
+        raise QuestionError(f"--{name} {value!r} is not a date (use YYYY-MM-DD)")
+    return parsed
+
+
+def _article_matches(article: object, sources: tuple[str, ...], start: date | None, stop: date | None) -> bool:
+    if sources and (getattr(article, "source", None) or "").strip().casefold() not in sources:
+        return False
+    if start is None and stop is None:
+        return True
+    day = article.published_date  # type: ignore[attr-defined]
+    if day is None:
+        return False
+    return (start is None or day >= start) and (stop is None or day <= stop)
+
+
+def _distinct(data: IndexData, rows: np.ndarray, k: int) -> set[int]:
+    """The first ``k`` rows whose sentence text was not already chosen (copies collapse)."""
+    chosen: set[int] = set()
+    seen: set[str] = set()
+    for row in rows.tolist():
+        text = " ".join(data.sentence_text(row).split()).casefold()
+        if text in seen:
+            continue
+        seen.add(text)
+        chosen.add(row)
+        if len(chosen) >= k:
+            break
+    return chosen
+
+
+__all__ = ["Assistant", "Conversation", "Progress", "check_question", "index", "is_follow_up"]

@@ -1,0 +1,24 @@
+"""Settings, read from arguments and ``NEWSDESK_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure; build once and pass to :class:`qa.Assistant`."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
+
+    index: Path = Field(Path(".newsdesk"), description="Index directory (NEWSDESK_INDEX).")
+    model: Path | None = Field(
+        None, description="Local sentence-transformers folder; default: the bundled all-MiniLM-L6-v2."
+    )
+    backend: str = Field("torch", description="Embedding backend.")
+    top_k: int = Field(5, ge=1, le=100, description="Sentences returned per question.")
+    min_confidence: float = Field(
+        0.5, ge=0.0, le=1.0, description="Below this confidence the question is declined (answered = false)."
+    )

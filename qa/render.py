@@ -1,0 +1,37 @@
+"""Plain-text rendering of an answer for the terminal: numbered sentences and their sources."""
+
+from __future__ import annotations
+
+from qa.safe_text import visible
+from qa.types import Answer, Sentence
+
+NOT_FOUND = "Not found in the articles."
+
+
+def citation_line(sentence: Sentence) -> str:
+    """``Title — Outlet, 2025-07-15 (article-id, chars 12-80)``, control codes made visible."""
+    meta = ", ".join(part for part in (sentence.source, sentence.published) if part)
+    title = sentence.title or "(untitled)"
+    where = f"{sentence.article_id}, chars {sentence.start}-{sentence.end}"
+    head = f"{title} — {meta}" if meta else title
+    url = f" {sentence.url}" if sentence.url else ""
+    return visible(f"{head} ({where}){url}")
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer as numbered sentences, then a numbered list of their sources."""
+    lines: list[str] = []
+    if not answer.sentences:
+        return NOT_FOUND + " No sentence matched the question."
+    if answer.answered:
+        lines.append(f"Answer (confidence {answer.confidence:.2f}):")
+    else:
+        lines.append(f"{NOT_FOUND} Closest sentences (confidence {answer.confidence:.2f}):")
+    lines.append("")
+    for n, sentence in enumerate(answer.sentences, start=1):
+        lines.append(f"[{n}] {visible(' '.join(sentence.text.split()))}")
+    lines.append("")
+    lines.append("Sources:")
+    for n, sentence in enumerate(answer.sentences, start=1):
+        lines.append(f"[{n}] {citation_line(sentence)}")
+    return "\n".join(lines)

@@ -1,0 +1,242 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 over sentences and chunks, fused into candidates.
+
+The retriever finds candidate sentences and measures evidence for each; :mod:`qa.ranker`
+turns that evidence into a score.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedder import Embedder
+from index.lexical import terms
+from index.store import IndexData
+
+RRF_K = 60
+"""Reciprocal-rank-fusion constant (Cormack et al.)."""
+
+FEATURES = (
+    "cos",
+    "cos_chunk",
+    "bm25",
+    "coverage",
+    "coverage_context",
+    "rrf",
+    "type_match",
+)
+"""Evidence measured for every candidate sentence, in the order of the feature matrix."""
+
+_NUMBER = re.compile(r"\d")
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z.]+)+")
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question prepared for retrieval."""
+
+    text: str
+    """What is embedded and matched (a follow-up carries its context)."""
+    focus: str
+    """The question itself, for answer-type cues."""
+    vector: np.ndarray
+    terms: list[str]
+    idf: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Candidate sentence rows and their evidence matrix (one row per candidate)."""
+
+    rows: np.ndarray
+    features: np.ndarray
+    """float32 ``(len(rows), len(FEATURES))``."""
+
+
+class Retriever:
+    """Finds candidate sentences for a question in one loaded index."""
+
+    def __init__(
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        *,
+        dense_depth: int = 50,
+        lexical_depth: int = 50,
+        chunk_depth: int = 10,
+    ) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.dense_depth = dense_depth
+        self.lexical_depth = lexical_depth
+        self.chunk_depth = chunk_depth
+        self._sentence_chunk = _context_chunks(data.chunks, len(data.sentences))
+        self._sentence_terms: dict[int, frozenset[str]] = {}
+
+    def prepare(self, text: str, focus: str | None = None) -> Query:
+        vector = self.embedder.embed([text])[0]
+        query_terms = list(dict.fromkeys(terms(text)))
+        return Query(text, focus or text, vector, query_terms, self.data.sentence_bm25.idf(query_terms))
+
+    def candidates(self, query: Query, allowed: np.ndarray | None = None) -> Candidates:
+        """Candidates for ``query``; ``allowed`` (bool per sentence) restricts them before ranking."""
+        n = len(self.data.sentences)
+        if n == 0 or (allowed is not None and not allowed.any()):
+            return Candidates(np.zeros(0, np.int64), np.zeros((0, len(FEATURES)), np.float32))
+        dense_rows, _ = self._dense(self.data.sentence_vectors, query.vector, self.dense_depth, allowed)
+        bm25_all = self.data.sentence_bm25.scores(query.terms)
+        if allowed is not None:
+            bm25_all = np.where(allowed, bm25_all, -1.0).astype(np.float32)
+        lexical_rows = _top(bm25_all, self.lexical_depth)
+        lexical_rows = lexical_rows[bm25_all[lexical_rows] > 0]
+        chunk_rows = self._top_chunks(query, allowed)
+        pool = [dense_rows, lexical_rows]
+        for j in chunk_rows:
+            _article, first, stop = self.data.chunks[j]
+            pool.append(np.arange(first, stop))
+        rows = np.unique(np.concatenate(pool)).astype(np.int64)
+        if allowed is not None:
+            rows = rows[allowed[rows]]
+        return Candidates(rows, self._features(query, rows, dense_rows, lexical_rows, bm25_all))
+
+    def _dense(
+        self, index: object, vector: np.ndarray, depth: int, allowed: np.ndarray | None, ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        ntotal = index.ntotal  # type: ignore[attr-defined]
+        depth = min(depth, ntotal)
+        if depth <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        params = None
+        if allowed is not None:
+            selected = np.flatnonzero(allowed if ids is None else ids).astype(np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(selected))
+        scores, rows = index.search(vector.reshape(1, -1), depth, params=params)  # type: ignore[attr-defined]
+        keep = rows[0] >= 0  # FAISS pads missing hits with -1
+        return rows[0][keep].astype(np.int64), scores[0][keep]
+
+    def _top_chunks(self, query: Query, allowed: np.ndarray | None) -> list[int]:
+        chunks = self.data.chunks
+        chunk_allowed = allowed[chunks[:, 1]] if allowed is not None and len(chunks) else None
+        dense, _ = self._dense(self.data.chunk_vectors, query.vector, self.chunk_depth, allowed, chunk_allowed)
+        bm25 = self.data.chunk_bm25.scores(query.terms)
+        if chunk_allowed is not None:
+            bm25 = np.where(chunk_allowed, bm25, -1.0)
+        lexical = _top(bm25, self.chunk_depth)
+        lexical = lexical[bm25[lexical] > 0]
+        fused: dict[int, float] = {}
+        for ranked in (dense, lexical):
+            for rank, j in enumerate(ranked.tolist()):
+                fused[j] = fused.get(j, 0.0) + 1.0 / (RRF_K + rank + 1)
+        return sorted(fused, key=lambda j: -fused[j])[: self.chunk_depth]
+
+    def _features(
+        self,
+        query: Query,
+        rows: np.ndarray,
+        dense_rows: np.ndarray,
+        lexical_rows: np.ndarray,
+        bm25_all: np.ndarray,
+    ) -> np.ndarray:
+        data = self.data
+        features = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+        if len(rows) == 0:
+            return features
+        vectors = data.sentence_vectors.reconstruct_batch(rows)
+        features[:, 0] = vectors @ query.vector
+        chunk_ids = self._sentence_chunk[rows]
+        chunk_vectors = data.chunk_vectors.reconstruct_batch(np.maximum(chunk_ids, 0))
+        features[:, 1] = np.where(chunk_ids >= 0, chunk_vectors @ query.vector, features[:, 0])
+        bm25 = np.maximum(bm25_all[rows], 0.0)
+        features[:, 2] = bm25 / max(float(bm25.max()), 1e-6)
+        dense_rank = {int(r): k for k, r in enumerate(dense_rows.tolist())}
+        lexical_rank = {int(r): k for k, r in enumerate(lexical_rows.tolist())}
+        total_idf = sum(query.idf.values()) or 1.0
+        answer_type = question_type(query.focus)
+        for n, row in enumerate(rows.tolist()):
+            own = self._terms(row)
+            context = own | self._context_terms(row)
+            features[n, 3] = sum(w for t, w in query.idf.items() if t in own) / total_idf
+            features[n, 4] = sum(w for t, w in query.idf.items() if t in context) / total_idf
+            rrf = 0.0
+            if row in dense_rank:
+                rrf += 1.0 / (RRF_K + dense_rank[row] + 1)
+            if row in lexical_rank:
+                rrf += 1.0 / (RRF_K + lexical_rank[row] + 1)
+            features[n, 5] = rrf * RRF_K / 2
+            features[n, 6] = type_match(answer_type, data.sentence_text(row)) if answer_type else 0.0
+        return features
+
+    def _terms(self, row: int) -> frozenset[str]:
+        cached = self._sentence_terms.get(row)
+        if cached is None:
+            cached = frozenset(terms(self.data.sentence_text(row)))
+            if len(self._sentence_terms) < 200_000:
+                self._sentence_terms[row] = cached
+        return cached
+
+    def _context_terms(self, row: int) -> frozenset[str]:
+        data = self.data
+        article = int(data.sentences[row, 0])
+        context: set[str] = set(terms(data.articles[article].title))
+        for neighbour in (row - 1, row + 1):
+            if 0 <= neighbour < len(data.sentences) and int(data.sentences[neighbour, 0]) == article:
+                context |= self._terms(neighbour)
+        return frozenset(context)
+
+
+def _context_chunks(chunks: np.ndarray, n: int) -> np.ndarray:
+    """For each sentence, the chunk holding it most centrally (-1 when none does)."""
+    out = np.full(n, -1, dtype=np.int64)
+    if len(chunks) == 0 or n == 0:
+        return out
+    first, stop = chunks[:, 1].astype(np.int64), chunks[:, 2].astype(np.int64)
+    middle = (first + stop - 1) / 2
+    rows = np.arange(n)
+    latest = np.searchsorted(first, rows, side="right") - 1  # last chunk starting at or before i
+    for candidate in (latest, latest - 1):
+        valid = (candidate >= 0) & (stop[np.maximum(candidate, 0)] > rows)
+        better = valid & (
+            (out < 0) | (np.abs(rows - middle[np.maximum(candidate, 0)]) < np.abs(rows - middle[np.maximum(out, 0)]))
+        )
+        out[better] = candidate[better]
+    return out
+
+
+def _top(scores: np.ndarray, depth: int) -> np.ndarray:
+    depth = min(depth, len(scores))
+    if depth <= 0:
+        return np.zeros(0, np.int64)
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    return top[np.argsort(-scores[top], kind="stable")].astype(np.int64)
+
+
+def question_type(question: str) -> str | None:
+    """Expected answer type: ``number``, ``date`` or ``person``, when the question says so."""
+    q = question.strip().lower()
+    if re.search(r"\bhow (many|much|long|far|old|big|large|tall)\b|\bwhat (percentage|percent|number)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b", q):
+        return "date"
+    if re.search(r"^(who|whom)\b|\bwho (is|was|were|are|did|said|ordered|leads|led)\b", q):
+        return "person"
+    return None
+
+
+def type_match(kind: str, sentence: str) -> float:
+    """1.0 when ``sentence`` holds something of the expected answer type."""
+    if kind == "number":
+        return 1.0 if _NUMBER.search(sentence) else 0.0
+    if kind == "date":
+        return 1.0 if _YEAR_OR_DATE.search(sentence) else 0.0
+    if kind == "person":
+        return 1.0 if _NAME.search(sentence) else 0.0
+    return 0.0
