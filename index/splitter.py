@@ -12,6 +12,10 @@ MAX_BLOCK_CHARS = 10_000
 
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _WORD = re.compile(r"\w", re.UNICODE)
+_ENDS_WITH_TIME = re.compile(r"\b[ap]\.m\.$", re.I)
+_DAY_OR_ZONE = re.compile(
+    r"^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|[A-Z][DS]?T\b|local\b|on\b|in\b|at\b)"
+)
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +33,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
+        block_spans: list[tuple[int, int]] = []
         block = text[block_start:block_end]
         cursor = 0
         for piece in _segmenter().segment(block):
@@ -40,8 +45,26 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             for s, e in _cut_long(block, start, end):
                 s, e = _strip(block, s, e)
                 if e > s and _WORD.search(block, s, e):
-                    spans.append((block_start + s, block_start + e))
+                    block_spans.append((block_start + s, block_start + e))
+        spans.extend(_merge_false_breaks(text, block_spans))
     return spans
+
+
+def _merge_false_breaks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Undo breaks the segmenter makes inside a sentence ("at 10 a.m. Tuesday", "... e.g. lower")."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged:
+            prev_start, prev_end = merged[-1]
+            head = text[start : start + 12]
+            if (
+                (head[:1].islower() and end - prev_start <= MAX_SENTENCE_CHARS)
+                or (_ENDS_WITH_TIME.search(text, prev_start, prev_end) and _DAY_OR_ZONE.match(head))
+            ):
+                merged[-1] = (prev_start, end)
+                continue
+        merged.append((start, end))
+    return merged
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:

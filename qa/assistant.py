@@ -25,6 +25,10 @@ MAX_QUESTION_CHARS = 2000
 """Longer questions are refused (a question, not a document)."""
 
 DateLike = date | str | None
+FOLLOW_UP_BOOST = 0.2
+"""In a follow-up, sentences of the article cited last move this share of the way to 1."""
+REPEAT_PENALTY = 0.85
+"""In a follow-up, the sentence given last time is scaled down by this factor."""
 
 
 class Assistant:
@@ -80,7 +84,7 @@ class Assistant:
     ) -> Answer:
         """Answer one self-contained question with up to ``k`` ranked, cited sentences."""
         text = check_question(question)
-        return self._answer(text, text, k, sources, since, until)
+        return self._answer(text, None, k, sources, since, until)
 
     def conversation(self) -> Conversation:
         """A new conversation: follow-up questions are read in the light of earlier turns."""
@@ -89,25 +93,24 @@ class Assistant:
     def _answer(
         self,
         question: str,
-        search_text: str,
+        context: str | None,
         k: int | None,
         sources: Iterable[str] | None,
         since: DateLike,
         until: DateLike,
-        prior_articles: Sequence[int] = (),
+        previous: Answer | None = None,
     ) -> Answer:
         k = self.settings.top_k if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise QuestionError(f"k must be a positive whole number, got {k!r}")
         allowed = self._allowed(sources, since, until)
-        query = self.retriever.prepare(search_text, focus=question)
+        query = self.retriever.prepare(question, context)
         found = self.retriever.candidates(query, allowed)
         if len(found.rows) == 0:
             return Answer(question=question, answered=False, confidence=0.0, sentences=[])
         scores = ranker.score(found.features)
-        if prior_articles:
-            articles = self.data.sentences[found.rows, 0]
-            scores = np.where(np.isin(articles, list(prior_articles)), np.minimum(1.0, scores * 1.15), scores)
+        if previous is not None and previous.sentences:
+            scores = self._follow_up_prior(found.rows, scores, previous)
         order = np.argsort(-scores, kind="stable")
         chosen = _distinct(self.data, found.rows[order], k)
         sentences = [self._sentence(int(found.rows[i]), float(scores[i])) for i in order if int(found.rows[i]) in chosen]
@@ -115,6 +118,15 @@ class Assistant:
         confidence = float(scores[order[0]])
         answered = confidence >= self.settings.min_confidence
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
+
+    def _follow_up_prior(self, rows: np.ndarray, scores: np.ndarray, previous: Answer) -> np.ndarray:
+        """A follow-up is most likely about the article just cited, and asks for a new sentence."""
+        top = previous.sentences[0]
+        article_rows = [i for i, a in enumerate(self.data.articles) if a.id == top.article_id]
+        same_article = np.isin(self.data.sentences[rows, 0], article_rows)
+        same_sentence = same_article & (self.data.sentences[rows, 1] == top.start)
+        boosted = np.where(same_article, scores + FOLLOW_UP_BOOST * (1.0 - scores), scores)
+        return np.where(same_sentence, boosted * REPEAT_PENALTY, boosted)
 
     def _sentence(self, row: int, score: float) -> Sentence:
         article_row, start, end = (int(v) for v in self.data.sentences[row, :3])
@@ -164,15 +176,12 @@ class Conversation:
     ) -> Answer:
         """Answer ``question`` in the context of the earlier turns."""
         text = check_question(question)
-        search_text, prior = text, []
+        context, previous = None, None
         if self.turns and is_follow_up(text):
-            last_question, last_answer = self.turns[-1]
-            search_text = f"{text} {_topic(last_question)}"
-            if last_answer.sentences:
-                ids = {s.article_id for s in last_answer.sentences[:1]}
-                prior = [i for i, a in enumerate(self.assistant.data.articles) if a.id in ids]
-        answer = self.assistant._answer(text, search_text, k, sources, since, until, prior)
-        self.turns.append((search_text if search_text != text else text, answer))
+            context, previous = self.turns[-1]
+        answer = self.assistant._answer(text, context, k, sources, since, until, previous)
+        # a follow-up's own context carries on, so "And how many remain?" still knows the topic
+        self.turns.append((text if context is None else f"{text} {context}", answer))
         return answer
 
     def reset(self) -> None:
@@ -191,10 +200,6 @@ def is_follow_up(question: str) -> bool:
     """Whether a question leans on earlier turns (pronouns, "and ...", very short questions)."""
     words = re.findall(r"\w+", question)
     return bool(_FOLLOW_UP.search(question)) or len(words) <= 3
-
-
-def _topic(question: str) -> str:
-    return question.rstrip("?!. ")
 
 
 def check_question(question: object) -> str:

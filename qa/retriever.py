@@ -17,6 +17,8 @@ from index.store import IndexData
 
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al.)."""
+CONTEXT_WEIGHT = 0.5
+"""Weight of an earlier question's vector and terms in a follow-up's query."""
 
 FEATURES = (
     "cos",
@@ -80,10 +82,25 @@ class Retriever:
         self._sentence_chunk = _context_chunks(data.chunks, len(data.sentences))
         self._sentence_terms: dict[int, frozenset[str]] = {}
 
-    def prepare(self, text: str, focus: str | None = None) -> Query:
-        vector = self.embedder.embed([text])[0]
+    def prepare(self, text: str, context: str | None = None) -> Query:
+        """Embed and analyse a question; ``context`` (an earlier question) counts for less."""
+        vector = self.embedder.embed([text] if context is None else [text, context])
         query_terms = list(dict.fromkeys(terms(text)))
-        return Query(text, focus or text, vector, query_terms, self.data.sentence_bm25.idf(query_terms))
+        idf = self.data.sentence_bm25.idf(query_terms)
+        if context is None:
+            return Query(text, text, vector[0], query_terms, idf)
+        combined = vector[0] + CONTEXT_WEIGHT * vector[1]
+        extra = [t for t in dict.fromkeys(terms(context)) if t not in idf]
+        for term, weight in self.data.sentence_bm25.idf(extra).items():
+            idf[term] = weight * CONTEXT_WEIGHT
+        # current terms are listed twice so BM25 weighs them above the context's
+        return Query(
+            f"{text} {context}",
+            text,
+            combined / max(float(np.linalg.norm(combined)), 1e-12),
+            query_terms + query_terms + extra,
+            idf,
+        )
 
     def candidates(self, query: Query, allowed: np.ndarray | None = None) -> Candidates:
         """Candidates for ``query``; ``allowed`` (bool per sentence) restricts them before ranking."""

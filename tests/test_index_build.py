@@ -1,0 +1,104 @@
+"""Building, reopening and updating an index with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import store
+from index.build import remove_articles, update_index
+from index.errors import IndexMismatchError, NoArticlesError
+
+
+def test_round_trip_keeps_articles_units_and_vectors(tiny_index: Path) -> None:
+    data = store.load(tiny_index)
+    assert len(data.articles) == 5
+    assert data.sentence_vectors.ntotal == len(data.sentences) > 10
+    assert data.chunk_vectors.ntotal == len(data.chunks) > 0
+    for row in range(len(data.sentences)):
+        article, start, end, _tokens = (int(v) for v in data.sentences[row])
+        text = data.articles[article].text
+        assert text[start:end] == data.sentence_text(row)
+    manifest = json.loads((tiny_index / "gen-000001" / "manifest.json").read_text())
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["model"]["name"] == "fake" and manifest["model"]["dim"] == 64
+    assert manifest["chunk_params"] == {"max_tokens": 256, "overlap": 1}
+    assert manifest["counts"]["articles"] == 5
+    assert all(len(meta["sha256"]) == 64 for meta in manifest["files"].values())
+    assert not any(p.suffix in (".pkl", ".pickle") for p in tiny_index.rglob("*"))
+
+
+def test_ids_follow_the_interface(tiny_index: Path) -> None:
+    ids = {a.id for a in store.load(tiny_index).articles}
+    assert ids == {"harbor-bridge", "library-hours", "comet-sighting", "farm-tariffs", "stadium-vote"}
+
+
+def test_unchanged_articles_are_not_re_embedded(tiny_index: Path, tiny_corpus: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    before = fake_embedder.embedded
+    report = update_index(tiny_index, [tiny_corpus], fake_embedder)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
+    assert report.generation is None and fake_embedder.embedded == before
+    assert store.current_generation(tiny_index) == 1
+
+
+def test_changed_article_replaces_its_old_version(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "articles"
+    shutil.copytree(tiny_corpus, corpus)
+    index_dir = tmp_path / "index"
+    update_index(index_dir, [corpus], fake_embedder)
+    old = store.load(index_dir)
+    bridge_sentences = int((old.sentences[:, 0] == [a.id for a in old.articles].index("harbor-bridge")).sum())
+    (corpus / "harbor-bridge.txt").write_text("Harbor bridge closes again\n\nThe bridge closed on Friday for inspection.\n")
+    before = fake_embedder.embedded
+    report = update_index(index_dir, [corpus], fake_embedder)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
+    assert fake_embedder.embedded - before == 1  # only the changed article's one sentence
+    new = store.load(index_dir)
+    texts = [new.sentence_text(i) for i in range(len(new.sentences))]
+    assert "The bridge closed on Friday for inspection." in texts
+    assert not any("corroded steel" in t for t in texts)
+    assert len(new.sentences) == len(old.sentences) - bridge_sentences + 1
+    # vectors of unchanged articles were carried over exactly
+    old_rows = [i for i in range(len(old.sentences)) if old.articles[int(old.sentences[i, 0])].id == "comet-sighting"]
+    new_rows = [i for i in range(len(new.sentences)) if new.articles[int(new.sentences[i, 0])].id == "comet-sighting"]
+    np.testing.assert_array_equal(
+        old.sentence_vectors.reconstruct_batch(np.array(old_rows)),
+        new.sentence_vectors.reconstruct_batch(np.array(new_rows)),
+    )
+    for j, (article, first, stop) in enumerate(new.chunks.tolist()):
+        assert all(int(new.sentences[i, 0]) == article for i in range(first, stop)), j
+
+
+def test_adding_a_folder_keeps_the_old_articles(tiny_index: Path, tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "rain.txt").write_text("Record rain in Fresno\n\nFresno saw 3 inches of rain on Sunday.\n")
+    report = update_index(tiny_index, [extra], fake_embedder)
+    assert report.added == 1 and report.total_articles == 6
+
+
+def test_remove_articles(tiny_index: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    removed, missing = remove_articles(tiny_index, ["stadium-vote", "nope"], fake_embedder)
+    assert removed == ["stadium-vote"] and missing == ["nope"]
+    data = store.load(tiny_index)
+    assert "stadium-vote" not in {a.id for a in data.articles}
+    assert data.sentence_vectors.ntotal == len(data.sentences)
+
+
+def test_no_articles_writes_nothing(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.csv").write_text("a,b\n")
+    with pytest.raises(NoArticlesError, match="no articles found in"):
+        update_index(tmp_path / "index", [empty], fake_embedder)
+    assert not store.exists(tmp_path / "index")
+
+
+def test_a_different_model_is_refused(tiny_index: Path, tiny_corpus: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    fake_embedder.fingerprint = "another-model"
+    with pytest.raises(IndexMismatchError, match="fake"):
+        update_index(tiny_index, [tiny_corpus], fake_embedder)
