@@ -95,7 +95,12 @@ def model_info(embedder: Embedder) -> ModelInfo:
 def check_model(index_dir: Path, built_with: ModelInfo, embedder: Embedder) -> None:
     """Refuse an embedder that differs from the one that built the index."""
     wanted = model_info(embedder)
-    for key in ("fingerprint", "backend", "dim"):
+    if built_with.backend != wanted.backend:
+        raise IndexMismatchError(
+            f"index {index_dir} was built with the {built_with.backend} embedding backend but the configured one "
+            f"is {wanted.backend}; set NEWSDESK_BACKEND={built_with.backend} or index into a new --index directory"
+        )
+    for key in ("fingerprint", "dim"):
         if getattr(built_with, key) != getattr(wanted, key):
             raise IndexMismatchError(
                 f"index {index_dir} was built with model {built_with.name} ({built_with.backend}, "

@@ -14,6 +14,8 @@ import numpy as np
 
 from index.errors import ModelError
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+"""Embedding backends :func:`load_embedder` offers (``NEWSDESK_BACKEND``)."""
 WEIGHT_FILES = ("model.safetensors",)
 """Weights newsdesk accepts; pickle-based ``pytorch_model.bin`` is refused."""
 
@@ -178,4 +180,8 @@ def load_embedder(model_dir: Path | None = None, backend: str = "torch") -> Embe
     """The embedder for ``backend`` over a local model folder (the bundled one by default)."""
     if backend == "torch":
         return SentenceTransformerEmbedder(model_dir)
-    raise ModelError(f"unknown embedding backend {backend!r} (available: torch)")
+    if backend in ("onnx", "onnx-int8"):
+        from index.onnx_embedder import OnnxEmbedder  # no torch import unless an export is needed
+
+        return OnnxEmbedder(model_dir, backend)
+    raise ModelError(f"unknown embedding backend {backend!r} (available: {', '.join(BACKENDS)}; set NEWSDESK_BACKEND)")
