@@ -1,4 +1,4 @@
-"""Load news articles from files: .jsonl, .json, .txt, .md, .html/.htm.
+"""Load news articles from files: .jsonl, .json, .txt, .md, .html/.htm, and feeds (.xml/.rss/.atom).
 
 Every loader returns :class:`Article` objects plus :class:`Problem` records for what it had to
 skip, so one bad file (or one bad JSONL line) never stops a batch.
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm")
+ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom")
 MAX_FILE_BYTES = 20_000_000
 """Files larger than this are skipped unread."""
 
@@ -72,6 +72,8 @@ class Problem:
     """``path``, ``path:line`` or ``path:line:col``."""
     reason: str
     """What was wrong, in a few words."""
+    skipped: bool = True
+    """True when the file, line or article was left out; False for a warning about something kept."""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
@@ -159,6 +161,10 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
         raw = file.read_bytes()
     except OSError as exc:
         return [], [Problem(where, f"cannot read: {exc.strerror or exc}")]
+    if file.suffix.lower() in (".xml", ".rss", ".atom"):  # feeds: feedparser reads the bytes and their declared encoding
+        from index.feeds import load_feed
+
+        return load_feed(raw, where, _derive_id(file, root))
     text, problem = decode_bytes(raw)
     if text is None:
         return [], [Problem(where, problem or "cannot decode")]

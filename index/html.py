@@ -1,14 +1,58 @@
-"""Extract a news article (title, body, outlet, date, url) from a saved web page."""
+"""Extract a news article (title, body, outlet, date, url) from a saved web page.
+
+The body comes from trafilatura (``favor_precision``, no comments, no tables) and is then cleaned
+of what the extractor lets through on news pages: the headline repeated as the first line,
+bylines ("By Jane Doe", "Staff writer"), datelines ("Published March 4, 2025"), and ad, promo,
+share and copyright lines. Paragraphs are separated by one blank line; citation offsets index
+into that text. trafilatura's ``deduplicate`` is deliberately off: its cache is process-wide, so a
+second outlet's copy of a wire story (or a page indexed twice) would lose paragraphs.
+
+Metadata prefers what the publisher declares: JSON-LD ``NewsArticle`` (``headline``,
+``datePublished``, ``publisher.name``) and Open Graph (``og:title``, ``og:site_name``, ``og:url``),
+then trafilatura's own findings (htmldate for the date, without guessing from copyright lines).
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
 
-def extract_html(page: str) -> tuple[str, str, str | None, str | None, str | None] | None:
-    """Return ``(title, body, source, published, url)`` for a page, or None when no body is found.
+Extracted = tuple[str, str, str | None, str | None, str | None]
+"""``(title, body, source, published, url)``."""
 
-    The body is the article text as a reader sees it (trafilatura, without comments or tables);
-    citation offsets index into it.
-    """
+_ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report)$")
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+_MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_BYLINE = re.compile(r"^(by|from)\s+(?P<names>.+)$", re.I)
+_NAME_GLUE = {"and", "&", "of", "the", "de", "van", "von", "la", "le", "del", "da", "in", "for", "|", "-", "—", "–"}
+_STAFF = re.compile(
+    r"^(?:[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3},?\s+)?"
+    r"(?:(?:the\s+)?associated press|reuters|afp|(?:staff|senior|special|contributing)\s+"
+    r"(?:writer|reporter|correspondent|editor)s?|(?:[a-z]+\s+)?correspondent|staff)$",
+    re.I,
+)
+_DATELINE = re.compile(
+    rf"^(?:(?:published|updated|posted|last updated|first published)\b[\s:]*.*\d{{4}}.*"
+    rf"|(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)[a-z]*\.?,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+    rf"(?:\s*(?:at|,|-|–|—)?\s*\d{{1,2}}[:.]\d{{2}}\s*(?:a\.?m\.?|p\.?m\.?)?(?:\s*[A-Z]{{2,4}})?)?"
+    rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ][\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?)?)$",
+    re.I,
+)
+_BOILERPLATE = re.compile(
+    r"^(?:advertisement|advertising|sponsored\b|subscribe\b|sign up\b|share (?:this|on)\b|read more\b|"
+    r"related(?: stories| articles| coverage)?\s*:?$|more from\b|follow us\b|click here\b|copyright\b|©|\(c\)\s*\d{4}|"
+    r"all rights reserved|this material may not be published|we use cookies|this (?:site|website) uses cookies|"
+    r"accept (?:all )?cookies|skip to (?:main )?content|comments?\s*\(\d+\)$|photo:|image:|getty images$)",
+    re.I,
+)
+_MAX_BOILERPLATE_CHARS = 300
+"""Only paragraphs this short can be dropped as boilerplate; longer ones are article text."""
+
+
+def extract_html(page: str) -> Extracted | None:
+    """Return ``(title, body, source, published, url)`` for a page, or None when no body is found."""
     import trafilatura
 
     doc = trafilatura.bare_extraction(
@@ -16,15 +60,194 @@ def extract_html(page: str) -> tuple[str, str, str | None, str | None, str | Non
         with_metadata=True,
         include_comments=False,
         include_tables=False,
+        include_images=False,
         favor_precision=True,
-        deduplicate=True,
+        deduplicate=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or not (doc.text or "").strip():
         return None
-    return (
-        (doc.title or "").strip(),
-        doc.text.strip(),
-        (doc.sitename or None),
-        (doc.date or None),
-        (doc.url or None),
+    declared = page_metadata(page)
+    source = declared.get("site_name") or declared.get("publisher") or _clean(doc.sitename)
+    title = _strip_outlet(
+        declared.get("og_title") or declared.get("headline") or _clean(doc.title) or declared.get("html_title") or "",
+        source,
     )
+    body = clean_body(doc.text, title)
+    if not body:
+        return None
+    published = declared.get("published") or _clean(doc.date)
+    url = declared.get("og_url") or declared.get("canonical") or declared.get("ld_url") or _clean(doc.url)
+    return title, body, source, published, url
+
+
+def clean_body(text: str, title: str = "") -> str:
+    """Paragraphs of extracted ``text`` without headline, bylines, datelines and boilerplate, blank-line separated."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    folded_title = " ".join(title.split()).casefold()
+    for raw in text.splitlines():
+        paragraph = " ".join(raw.split())
+        if not paragraph:
+            continue
+        folded = paragraph.casefold()
+        if (not kept and folded_title and folded == folded_title) or folded in seen or is_boilerplate(paragraph):
+            continue
+        seen.add(folded)
+        kept.append(paragraph)
+    return "\n\n".join(kept)
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """Whether a short paragraph is a byline, a dateline, or an ad/share/copyright line."""
+    text = paragraph.strip()
+    if len(text) > _MAX_BOILERPLATE_CHARS:
+        return False
+    return bool(_BOILERPLATE.match(text) or _DATELINE.match(text) or _STAFF.match(text) or is_byline(text))
+
+
+def is_byline(text: str) -> bool:
+    """``By Jane Doe``, ``By LEE CARTER, Associated Press``, ``From Sam Okafor | Staff``; not ``By the time ...``."""
+    match = _BYLINE.match(text.strip())
+    if not match or text.rstrip().endswith((".", "!", "?", ":")) and not text.rstrip().endswith(("Jr.", "Sr.")):
+        return False
+    words = [w.strip(",;|") for w in match.group("names").split()]
+    words = [w for w in words if w]
+    if not words or len(words) > 12:
+        return False
+    return all(w.casefold() in _NAME_GLUE or w[:1].isupper() or w[:1] == "@" for w in words)
+
+
+def page_metadata(page: str) -> dict[str, str]:
+    """Declared metadata: ``og_title``, ``site_name``, ``og_url``, ``canonical``, ``html_title`` and from
+    JSON-LD ``headline``, ``published`` (datePublished, else article:published_time), ``publisher``, ``ld_url``."""
+    import lxml.html
+    from lxml.etree import ParserError
+
+    try:
+        tree = lxml.html.fromstring(page)
+    except (ParserError, ValueError):
+        return {}
+    found: dict[str, str] = {}
+    metas = {
+        (el.get("property") or el.get("name") or "").strip().lower(): (el.get("content") or "").strip()
+        for el in tree.iter("meta")
+        if el.get("content")
+    }
+    for key, name in (("og:title", "og_title"), ("og:site_name", "site_name"), ("og:url", "og_url")):
+        if metas.get(key):
+            found[name] = " ".join(metas[key].split())
+    for link in tree.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
+            found["canonical"] = link.get("href", "").strip()
+            break
+    titles = tree.findall(".//title")
+    if titles and (titles[0].text_content() or "").strip():
+        found["html_title"] = " ".join(titles[0].text_content().split())
+    for item in _json_ld_articles(tree):
+        _take(found, "headline", item.get("headline"))
+        _take(found, "published", _valid_date(item.get("datePublished")))
+        publisher = item.get("publisher")
+        if isinstance(publisher, list) and publisher:
+            publisher = publisher[0]
+        _take(found, "publisher", publisher.get("name") if isinstance(publisher, dict) else publisher)
+        entity = item.get("mainEntityOfPage")
+        _take(found, "ld_url", item.get("url") or (entity.get("@id") if isinstance(entity, dict) else entity))
+    _take(found, "published", _valid_date(metas.get("article:published_time")))
+    return found
+
+
+def _json_ld_articles(tree: Any) -> Iterator[dict[str, Any]]:
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        yield from _walk(data, depth=0)
+
+
+def _walk(data: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > 5:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk(item, depth + 1)
+    elif isinstance(data, dict):
+        kinds = data.get("@type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if any(isinstance(k, str) and _ARTICLE_TYPES.search(k) for k in kinds):
+            yield data
+        if "@graph" in data:
+            yield from _walk(data["@graph"], depth + 1)
+
+
+def _take(found: dict[str, str], key: str, value: Any) -> None:
+    if key not in found and isinstance(value, str) and value.strip():
+        found[key] = " ".join(value.split())
+
+
+def _valid_date(value: Any) -> str | None:
+    from index.articles import parse_date
+
+    if isinstance(value, str) and value.strip() and parse_date(value.strip()) is not None:
+        return value.strip()
+    return None
+
+
+def _strip_outlet(title: str, source: str | None) -> str:
+    """``Headline | Outlet`` -> ``Headline`` when the suffix names the outlet (or is a short site name)."""
+    title = " ".join(title.split())
+    for separator in _TITLE_SEPARATORS:
+        head, sep, tail = title.rpartition(separator)
+        if not sep or len(head) < 10:
+            continue
+        tail_folded = tail.casefold().removeprefix("the ")
+        if source and tail_folded == source.casefold().removeprefix("the "):
+            return head.strip()
+    return title
+
+
+def _clean(value: str | None) -> str | None:
+    return " ".join(value.split()) if value and value.strip() else None
+
+
+_BLOCK_TAGS = frozenset(
+    "p div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 blockquote pre tr table section article header footer "
+    "figure figcaption br hr address aside details summary main".split()
+)
+_DROP_TAGS = frozenset("script style noscript template iframe object embed svg math form button select head".split())
+
+
+def fragment_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (a feed entry's content): paragraphs separated by blank lines."""
+    import lxml.html
+    from lxml.etree import ParserError
+
+    if "<" not in fragment and "&" not in fragment:
+        return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", fragment) if p.strip())
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ParserError, ValueError):
+        return ""
+    parts: list[str] = []
+    _collect(root, parts)
+    paragraphs = (" ".join(p.split()) for p in "".join(parts).split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _collect(element: Any, parts: list[str]) -> None:
+    tag = element.tag.lower() if isinstance(element.tag, str) else ""
+    if tag in _DROP_TAGS or not tag:  # comments and processing instructions count as empty
+        parts.append(element.tail or "")
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
+        parts.append("\n\n")
+    parts.append(element.text or "")
+    for child in element:
+        _collect(child, parts)
+    if block:
+        parts.append("\n\n")
+    parts.append(element.tail or "")

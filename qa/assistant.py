@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store
+from index import store, syndication
 from index.articles import parse_date
 from index.build import Progress, ProgressFn, UpdateReport, check_model, update_index
 from index.embedder import Embedder, load_embedder
@@ -19,7 +19,7 @@ from index.store import IndexData
 from qa import ranker
 from qa.config import Settings
 from qa.retriever import Retriever
-from qa.types import Answer, Sentence
+from qa.types import Answer, ArticleRef, Sentence
 
 MAX_QUESTION_CHARS = 2000
 """Longer questions are refused (a question, not a document)."""
@@ -41,6 +41,7 @@ class Assistant:
         self.retriever = Retriever(data, embedder)
         self._masks: dict[tuple[tuple[str, ...], date | None, date | None], np.ndarray] = {}
         self._lock = threading.Lock()
+        self.copies = syndication.CopyFinder(data.articles)
 
     # ------------------------------------------------------------ constructors
 
@@ -108,15 +109,16 @@ class Assistant:
         found = self.retriever.candidates(query, allowed)
         if len(found.rows) == 0:
             return Answer(question=question, answered=False, confidence=0.0, sentences=[])
-        scores = ranker.score(found.features)
+        logits = ranker.logits(found.features)
+        scores = ranker.sentence_scores(logits)
         if previous is not None and previous.sentences:
             scores = self._follow_up_prior(found.rows, scores, previous)
         order = np.argsort(-scores, kind="stable")
-        chosen = _distinct(self.data, found.rows[order], k)
-        sentences = [self._sentence(int(found.rows[i]), float(scores[i])) for i in order if int(found.rows[i]) in chosen]
-        sentences = sentences[:k]
-        confidence = float(scores[order[0]])
-        answered = confidence >= self.settings.min_confidence
+        picks = syndication.collapse(self.data, found.rows[order], scores[order], k, self.copies)
+        sentences = [self._sentence(pick.row, pick.score, pick.copies) for pick in picks]
+        evidence = ranker.confidence_features(found.features[order], logits[order])
+        confidence = ranker.confidence(evidence)
+        answered = ranker.answerable(evidence) >= self.settings.min_confidence
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
 
     def _follow_up_prior(self, rows: np.ndarray, scores: np.ndarray, previous: Answer) -> np.ndarray:
@@ -128,9 +130,10 @@ class Assistant:
         boosted = np.where(same_article, scores + FOLLOW_UP_BOOST * (1.0 - scores), scores)
         return np.where(same_sentence, boosted * REPEAT_PENALTY, boosted)
 
-    def _sentence(self, row: int, score: float) -> Sentence:
+    def _sentence(self, row: int, score: float, copies: Sequence[int] = ()) -> Sentence:
         article_row, start, end = (int(v) for v in self.data.sentences[row, :3])
         article = self.data.articles[article_row]
+        others = [self.data.articles[int(self.data.sentences[r, 0])] for r in copies]
         return Sentence(
             text=article.text[start:end],
             article_id=article.id,
@@ -141,6 +144,7 @@ class Assistant:
             start=start,
             end=end,
             score=round(score, 4),
+            also_in=[ArticleRef(article_id=a.id, source=a.source, published=a.published) for a in others] or None,
         )
 
     def _allowed(self, sources: Iterable[str] | None, since: DateLike, until: DateLike) -> np.ndarray | None:
@@ -254,21 +258,6 @@ def _article_matches(article: object, sources: tuple[str, ...], start: date | No
     if day is None:
         return False
     return (start is None or day >= start) and (stop is None or day <= stop)
-
-
-def _distinct(data: IndexData, rows: np.ndarray, k: int) -> set[int]:
-    """The first ``k`` rows whose sentence text was not already chosen (copies collapse)."""
-    chosen: set[int] = set()
-    seen: set[str] = set()
-    for row in rows.tolist():
-        text = " ".join(data.sentence_text(row).split()).casefold()
-        if text in seen:
-            continue
-        seen.add(text)
-        chosen.add(row)
-        if len(chosen) >= k:
-            break
-    return chosen
 
 
 __all__ = ["Assistant", "Conversation", "Progress", "check_question", "index", "is_follow_up"]

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+OPTIONAL_KEYS = ("also_in", "span_start", "span_end")
+"""Sentence keys left out of the JSON when empty (``source``/``published``/``url`` stay, as null)."""
+
+
+class ArticleRef(BaseModel):
+    """Another article carrying the same sentence (a syndicated copy)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    article_id: str = Field(description="Id of the article holding the copy.")
+    source: str | None = Field(description="Its outlet.")
+    published: str | None = Field(description="Its date, ISO, as given.")
 
 
 class Sentence(BaseModel):
@@ -19,6 +34,18 @@ class Sentence(BaseModel):
     start: int = Field(description="Offset of the first character in the article text.")
     end: int = Field(description="Offset just past the last character.")
     score: float = Field(description="Ranking score in [0, 1]; higher is better.")
+    also_in: list[ArticleRef] | None = Field(
+        default=None, description="Other articles (syndicated copies) carrying the same sentence; left out when none."
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_optional(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in OPTIONAL_KEYS:
+                if key in data and data[key] in (None, []):
+                    del data[key]
+        return data
 
 
 class Answer(BaseModel):

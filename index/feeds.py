@@ -1,0 +1,118 @@
+"""Read RSS and Atom feeds (``.xml``, ``.rss``, ``.atom``): each entry becomes one article.
+
+An entry's article has its title, its link as ``url``, its date (``published``, else ``updated``),
+the feed's title as outlet (or the entry's own ``<source>`` in an aggregated feed), and as text
+its content, else its summary, converted from HTML to plain text with paragraphs separated by
+blank lines (bylines and ad/share lines removed as for web pages). Entries without text are
+skipped with a problem. The id is ``<file id>#<12 hex digits of the entry's guid or link>``, so it
+stays the same when a newer export of the feed adds entries.
+
+The bytes go to feedparser as a stream: it never fetches a URL or opens a path named in them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from index.articles import Article, Problem, parse_date
+from index.html import clean_body, fragment_text
+
+FEED_SUFFIXES = (".xml", ".rss", ".atom")
+
+
+def load_feed(raw: bytes, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    """Articles of one feed file's bytes; ``where`` names it in problems, ``base_id`` prefixes ids."""
+    import feedparser
+
+    if not raw.strip():
+        return [], [Problem(where, "empty file")]
+    parsed = feedparser.parse(io.BytesIO(raw), sanitize_html=True, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    if not entries:
+        if parsed.get("bozo") and not parsed.get("version"):
+            reason = _short(str(parsed.get("bozo_exception") or "unreadable XML"))
+            return [], [Problem(where, f"not a readable RSS or Atom feed ({reason}); skipped")]
+        what = "feed has no entries" if parsed.get("version") else "not an RSS or Atom feed"
+        return [], [Problem(where, f"{what}; skipped")]
+    outlet = _text(parsed.get("feed", {}).get("title"))
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for n, entry in enumerate(entries, start=1):
+        entry_where = f"{where}[{n}]"
+        article, entry_problems = _article(entry, entry_where, base_id, n, outlet)
+        problems.extend(entry_problems)
+        if article is not None:
+            articles.append(article)
+    return articles, problems
+
+
+def _article(
+    entry: Any, where: str, base_id: str, n: int, outlet: str | None
+) -> tuple[Article | None, list[Problem]]:
+    title = _text(entry.get("title")) or ""
+    body = clean_body(_entry_text(entry), title)
+    label = f" ({title[:60]!r})" if title else ""
+    if not body:
+        return None, [Problem(where, f"entry {n}{label} has no text (no content or summary); skipped")]
+    problems: list[Problem] = []
+    published = None
+    raw_date = _text(entry.get("published")) or _text(entry.get("updated"))
+    if raw_date:
+        published = _iso_date(raw_date, entry.get("published_parsed") or entry.get("updated_parsed"))
+        if published is None:
+            problems.append(Problem(where, f"date {raw_date[:40]!r} not understood; ignored"))
+    source_feed = entry.get("source")
+    source = (_text(source_feed.get("title")) if isinstance(source_feed, dict) else None) or outlet
+    link = _text(entry.get("link"))
+    key = _text(entry.get("id")) or link or f"{n}:{title}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    article = Article(f"{base_id}#{digest}", title, body, source=source, published=published, url=link, origin=where)
+    return article, problems
+
+
+def _entry_text(entry: Any) -> str:
+    """The longest content item's text, else the summary's."""
+    best = ""
+    for item in entry.get("content") or []:
+        text = _as_text(item.get("value") or "", item.get("type") or "text/html")
+        if len(text) > len(best):
+            best = text
+    if best:
+        return best
+    detail = entry.get("summary_detail") or {}
+    return _as_text(entry.get("summary") or "", detail.get("type") or "text/html")
+
+
+def _as_text(value: str, kind: str) -> str:
+    if kind == "text/plain":
+        return "\n\n".join(" ".join(p.split()) for p in value.split("\n\n") if p.strip())
+    return fragment_text(value)
+
+
+def _iso_date(raw: str, parsed: Any) -> str | None:
+    """``raw`` when it is ISO; an RFC 822 date with its own offset; else feedparser's UTC reading."""
+    if parse_date(raw) is not None:
+        return raw
+    try:
+        return parsedate_to_datetime(raw).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    if parsed:
+        try:
+            return datetime(*parsed[:6], tzinfo=UTC).isoformat().replace("+00:00", "Z")
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
