@@ -15,7 +15,7 @@ from index import store
 from index.articles import ACCEPTED_SUFFIXES, Article, Problem, load_paths
 from index.chunking import ChunkParams, chunk_sentences
 from index.embedder import Embedder
-from index.errors import IndexMismatchError, IndexNotFoundError, NoArticlesError
+from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
 from index.lexical import LexicalIndex
 from index.splitter import split_sentences
 from index.store import IndexData, ModelInfo
@@ -129,8 +129,14 @@ def update_index(
     if not loaded.articles:
         raise NoArticlesError(_no_articles_message(paths, loaded.problems))
     with store.write_lock(index_dir, wait=wait, notify=notify):
-        old = _load_existing(index_dir, embedder)
         report = UpdateReport(problems=list(loaded.problems))
+        try:
+            old = _load_existing(index_dir, embedder)
+        except IndexCorruptError as exc:  # the hint says "run newsdesk index": that must then work
+            old = None
+            report.problems.append(Problem(str(index_dir), f"{exc}; rebuilt from the paths given", skipped=False))
+            if notify is not None:
+                notify(f"warning: {exc}; rebuilding it from the paths given")
         incoming = {a.id: a for a in loaded.articles}
         kept: list[tuple[Article, str, int | None]] = []  # article, hash, row in old (None = embed)
         old_rows = {a.id: i for i, a in enumerate(old.articles)} if old else {}

@@ -9,6 +9,7 @@
     ├── IndexLockedError           another writer holds the index lock (exit 2)
     ├── IndexCorruptError          a file fails its checksum or count check (exit 1)
     ├── IndexFormatError           format newer than this code supports (exit 2)
+    ├── IndexWriteError            a write failed (disk full, permissions); the live index is unchanged (exit 1)
     └── ModelError                 the embedding model cannot be loaded safely (exit 2)
 """
 
@@ -61,6 +62,12 @@ class IndexFormatError(NewsdeskError):
     """The index was written in a format this version cannot read."""
 
     exit_code = 2
+
+
+class IndexWriteError(NewsdeskError):
+    """Writing a generation failed (no space left, no permission); the live generation is unchanged."""
+
+    exit_code = 1
 
 
 class ModelError(NewsdeskError):

@@ -151,3 +151,6 @@ def _usage_hint(exc: click.ClickException) -> str:
 
 def run() -> None:
     sys.exit(main())
+
+
+import newsdesk.cli_maint  # noqa: E402,F401 - registers `newsdesk verify`

@@ -1,0 +1,51 @@
+"""Index maintenance commands: ``newsdesk verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from newsdesk.cli import cli, index_option, settings_for
+
+
+@click.command("verify")
+@index_option
+@click.option(
+    "--no-model", "skip_model", is_flag=True, help="Only check the files; do not load the configured model."
+)
+def verify_command(index_dir: Path | None, skip_model: bool) -> None:
+    """Check every file of the live index (sha256, sizes, counts, row references) and its model.
+
+    Exits 0 when the index is whole, 1 when a file is damaged (the message names it), 2 when the
+    index is missing, newer than this version, or built with another model than the configured one.
+    """
+    from index import store
+    from index.build import check_model
+    from qa.safe_text import visible
+
+    settings = settings_for(index_dir)
+    report = store.verify(settings.index)
+    kept = f"; previous generation {report.previous} kept" if report.previous is not None else ""
+    counts = report.counts
+    model = report.model
+    lines = [
+        f"index {report.index_dir}: generation {report.generation} (format {report.format_version}){kept}",
+        f"files: {report.files} checked (size and sha256), {report.bytes:,} bytes"
+        + ("; manifest matches the checksum in CURRENT" if report.manifest_checked else ""),
+        f"counts: {counts.get('articles', 0)} articles, {counts.get('sentences', 0)} sentences, "
+        f"{counts.get('chunks', 0)} chunks; vector counts, dimensions and row references agree",
+        f"model: {model.name} (backend {model.backend}, sha256 {model.fingerprint[:12]}, dim {model.dim})",
+    ]
+    if report.unlisted:
+        lines.append(f"ignored (not in the manifest, never read): {', '.join(report.unlisted)}")
+    click.echo(visible("\n".join(lines)))  # file names come from the disk: show control codes as escapes
+    if not skip_model:
+        from index.embedder import load_embedder
+
+        check_model(settings.index, model, load_embedder(settings.model, settings.backend))
+        click.echo("model: matches the configured model")
+    click.echo("ok")
+
+
+cli.add_command(verify_command)
