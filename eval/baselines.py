@@ -1,0 +1,162 @@
+"""Plain retrieval baselines over the index's own sentences, untuned, for ``newsdesk eval --compare``.
+
+Each is what a user would write in a few lines, and none of them abstains:
+
+- ``bm25``: a fresh ``bm25s.BM25()`` (Lucene scoring, defaults) over the sentence texts, with
+  bm25s's default tokenizer and English stop words; none of newsdesk's stemming or tuning.
+- ``dense``: the question's MiniLM vector against the index's sentence vectors, FAISS flat inner
+  product (cosine, the vectors are unit length).
+- ``rrf``: the two fused by reciprocal rank, ``sum 1 / (60 + rank)`` over each one's top 100.
+
+Every question is asked on its own (no conversation context). ``--source/--since/--until``
+restrict all three to the same sentences as the full system.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from index.articles import parse_date
+from index.store import IndexData
+
+RRF_K = 60
+FUSION_DEPTH = 100
+BATCH = 64
+
+Ranking = list[np.ndarray]
+"""Per question, sentence rows best first."""
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineRun:
+    """Rankings of one baseline and the time it took."""
+
+    name: str
+    label: str
+    rankings: Ranking
+    seconds: float
+
+
+def sentence_mask(
+    data: IndexData, sources: Sequence[str] = (), since: str | None = None, until: str | None = None
+) -> np.ndarray | None:
+    """Boolean per sentence: its article passes the filters (None when there are no filters)."""
+    wanted = {s.strip().casefold() for s in sources if s and s.strip()}
+    start, stop = _day(since), _day(until)
+    if not wanted and start is None and stop is None:
+        return None
+    keep = np.zeros(len(data.articles), dtype=bool)
+    for row, article in enumerate(data.articles):
+        if wanted and (article.source or "").strip().casefold() not in wanted:
+            continue
+        if start is not None or stop is not None:
+            day = article.published_date
+            if day is None or (start is not None and day < start) or (stop is not None and day > stop):
+                continue
+        keep[row] = True
+    return keep[data.sentences[:, 0]] if len(data.sentences) else np.zeros(0, dtype=bool)
+
+
+def _day(value: str | None) -> date | None:
+    return parse_date(value) if value else None
+
+
+class Baselines:
+    """The three baselines over one loaded index."""
+
+    def __init__(self, data: IndexData, embed: Callable[[list[str]], np.ndarray]) -> None:
+        self.data = data
+        self.embed = embed
+        self.build_seconds = 0.0
+        self._bm25: object | None = None
+
+    def run_all(
+        self,
+        questions: Sequence[str],
+        *,
+        k: int = 10,
+        mask: np.ndarray | None = None,
+        encode_seconds: float = 0.0,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[BaselineRun]:
+        """BM25, dense and their fusion for every question (top ``k`` rows each).
+
+        ``encode_seconds``: time already spent encoding the questions in batches (``embed`` serves
+        them from a cache), counted into the dense and fused runs.
+        """
+        progress = progress or (lambda message: None)
+        progress("baseline BM25: indexing sentences")
+        started = time.perf_counter()
+        lexical = self.bm25(questions, FUSION_DEPTH, mask)
+        bm25_seconds = time.perf_counter() - started
+        progress("baseline dense: encoding questions")
+        started = time.perf_counter()
+        dense = self.dense(questions, FUSION_DEPTH, mask)
+        dense_seconds = time.perf_counter() - started + encode_seconds
+        started = time.perf_counter()
+        fused = [rrf([a, b])[:k] for a, b in zip(lexical, dense, strict=True)]
+        fuse_seconds = time.perf_counter() - started
+        return [
+            BaselineRun("bm25", "BM25", [r[:k] for r in lexical], bm25_seconds),
+            BaselineRun("dense", "dense", [r[:k] for r in dense], dense_seconds),
+            BaselineRun("rrf", "BM25+dense RRF", fused, bm25_seconds + dense_seconds + fuse_seconds),
+        ]
+
+    def bm25(self, questions: Sequence[str], depth: int, mask: np.ndarray | None = None) -> Ranking:
+        """BM25 rankings; ``build_seconds`` records the one-off indexing time."""
+        import bm25s
+
+        n = len(self.data.sentences)
+        if self._bm25 is None:
+            started = time.perf_counter()
+            texts = [self.data.sentence_text(i) for i in range(n)]
+            retriever = bm25s.BM25()
+            retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+            self._bm25 = retriever
+            self.build_seconds = time.perf_counter() - started
+        if n == 0:
+            return [np.zeros(0, np.int64) for _ in questions]
+        depth = min(depth, n)
+        tokens = bm25s.tokenize(list(questions), stopwords="en", return_ids=False, show_progress=False)
+        weights = None if mask is None else mask.astype(np.float32)
+        rows, scores = self._bm25.retrieve(  # type: ignore[attr-defined]
+            tokens, k=depth, show_progress=False, weight_mask=weights
+        )
+        return [_allowed(r[s > 0] if mask is not None else r, mask) for r, s in zip(rows, scores, strict=True)]
+
+    def dense(self, questions: Sequence[str], depth: int, mask: np.ndarray | None = None) -> Ranking:
+        """Dense rankings: FAISS flat inner product over the stored sentence vectors."""
+        import faiss
+
+        index = self.data.sentence_vectors
+        depth = min(depth, index.ntotal)
+        if depth == 0:
+            return [np.zeros(0, np.int64) for _ in questions]
+        params = None
+        if mask is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+        out: Ranking = []
+        for begin in range(0, len(questions), BATCH):
+            vectors = np.ascontiguousarray(self.embed(list(questions[begin : begin + BATCH])), dtype=np.float32)
+            _, rows = index.search(vectors, depth, params=params)
+            out.extend(r[r >= 0].astype(np.int64) for r in rows)  # FAISS pads missing hits with -1
+        return out
+
+
+def rrf(rankings: Sequence[np.ndarray], k: int = RRF_K) -> np.ndarray:
+    """Reciprocal-rank fusion: rows ordered by ``sum 1 / (k + rank)``, rank counted from 1."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking.tolist(), start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank)
+    return np.array(sorted(fused, key=lambda r: (-fused[r], r)), dtype=np.int64)
+
+
+def _allowed(rows: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.int64)
+    return rows if mask is None else rows[mask[rows]]
