@@ -114,7 +114,10 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
         result.files += 1
         articles, problems = load_file(file, root)
         result.problems.extend(problems)
-        for article in articles:
+        for loaded in articles:
+            article = _checked_article(loaded, result.problems)
+            if article is None:
+                continue
             if article.id in seen:
                 result.problems.append(
                     Problem(article.origin, f"duplicate id {article.id!r}, first seen in {seen[article.id]}; skipped")
@@ -140,12 +143,21 @@ def _discover(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) 
             continue
         root = given.resolve()
         for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            linked = {d for d in dirnames if (Path(dirpath) / d).is_symlink()}
+            for name in sorted(linked):
+                if not name.startswith("."):
+                    problems.append(Problem(str(Path(dirpath) / name), "symlinked folder, not followed; skipped"))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in linked)
             for name in sorted(filenames):
                 if name.startswith(".") or Path(name).suffix.lower() not in ACCEPTED_SUFFIXES:
                     continue
                 file = Path(dirpath) / name
-                if not file.resolve().is_relative_to(root):
+                try:
+                    inside = file.resolve().is_relative_to(root)
+                except (OSError, RuntimeError):  # a symlink loop
+                    problems.append(Problem(str(file), "symlink loop; skipped"))
+                    continue
+                if not inside:
                     problems.append(Problem(str(file), "symlink leads outside the folder; skipped"))
                     continue
                 yield file, given
@@ -168,7 +180,7 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
     text, problem = decode_bytes(raw)
     if text is None:
         return [], [Problem(where, problem or "cannot decode")]
-    notes = [Problem(where, problem)] if problem else []
+    notes = [Problem(where, problem, skipped=False)] if problem else []
     base_id = _derive_id(file, root)
     suffix = file.suffix.lower()
     if suffix == ".jsonl":
@@ -196,6 +208,9 @@ def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
             return raw.decode("utf-16"), None
         except UnicodeDecodeError as exc:
             return None, f"invalid UTF-16 at byte {exc.start}"
+    utf16 = _bomless_utf16(raw)
+    if utf16 is not None:
+        return utf16, "no byte-order mark; read as UTF-16"
     if _looks_binary(raw):
         return None, "binary file, not text; skipped"
     try:
@@ -206,6 +221,21 @@ def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
         return raw.decode("cp1252"), f"invalid UTF-8 at byte {position}; read as Windows-1252"
     except UnicodeDecodeError:
         return raw.decode("latin-1"), f"invalid UTF-8 at byte {position}; read as Latin-1"
+
+
+def _bomless_utf16(raw: bytes) -> str | None:
+    """Text of UTF-16 without a BOM (ASCII-range text has a NUL in every other byte), else None."""
+    head = raw[:4096]
+    if len(raw) % 2 or len(head) < 4:
+        return None
+    for codec, high, low in (("utf-16-le", head[1::2], head[0::2]), ("utf-16-be", head[0::2], head[1::2])):
+        if high.count(0) >= 0.9 * len(high) and b"\x00" not in low:
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            return None if _looks_binary(text.encode("utf-8", "replace")) else text
+    return None
 
 
 def _looks_binary(raw: bytes) -> bool:
@@ -296,15 +326,17 @@ def _strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=reject_constant, object_pairs_hook=no_duplicate_keys)
 
 
-def _parse_json(text: str, where: str) -> tuple[Any, Problem | None]:
+def _parse_json(text: str, where: str, line: int | None = None) -> tuple[Any, Problem | None]:
+    """Parse strictly; a problem is placed at ``where:line:col`` (``line`` for one JSONL line)."""
     try:
         return _strict_json(text), None
     except json.JSONDecodeError as exc:
-        return None, Problem(f"{where}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}")
+        at = f"{where}:{line if line is not None else exc.lineno}:{exc.colno}"
+        return None, Problem(at, f"invalid JSON: {exc.msg}")
     except RecursionError:
-        return None, Problem(where, "JSON nested too deeply")
+        return None, Problem(f"{where}:{line}" if line is not None else where, "invalid JSON: nested too deeply")
     except ValueError as exc:
-        return None, Problem(where, f"invalid JSON: {exc}")
+        return None, Problem(f"{where}:{line}" if line is not None else where, f"invalid JSON: {exc}")
 
 
 def _load_json(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
@@ -327,14 +359,13 @@ def _load_json(text: str, where: str, base_id: str) -> tuple[list[Article], list
 def _load_jsonl(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
     articles: list[Article] = []
     problems: list[Problem] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 is valid inside JSON
         if not line.strip():
             continue
         line_where = f"{where}:{lineno}"
-        data, problem = _parse_json(line, where)
+        data, problem = _parse_json(line, where, lineno)
         if problem:
-            col = problem.where.rsplit(":", 1)[-1] if problem.where.count(":") >= 2 else None
-            problems.append(Problem(f"{line_where}:{col}" if col else line_where, problem.reason))
+            problems.append(problem)
             continue
         article, item_problems = article_from_mapping(data, line_where, f"{base_id}#{lineno}")
         problems.extend(item_problems)
@@ -359,7 +390,7 @@ def article_from_mapping(data: Any, where: str, default_id: str) -> tuple[Articl
     for key in ("title", "source", "url"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
-            problems.append(Problem(where, f"\"{key}\" is not a string; ignored"))
+            problems.append(Problem(where, f"\"{key}\" is not a string; ignored", skipped=False))
             value = None
         fields[key] = value
     published, note = _check_date(data.get("published"), where)
@@ -384,7 +415,32 @@ def _check_date(value: Any, where: str) -> tuple[str | None, Problem | None]:
         return value.isoformat(), None
     if isinstance(value, str) and parse_date(value) is not None:
         return value.strip(), None
-    return None, Problem(where, f"\"published\" {str(value)[:40]!r} is not an ISO date; ignored")
+    return None, Problem(where, f"\"published\" {str(value)[:40]!r} is not an ISO date; ignored", skipped=False)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WORD = re.compile(r"\w")
+
+
+def _checked_article(article: Article, problems: list[Problem]) -> Article | None:
+    """``article`` made safe to store, or None (with a problem) when it has no words at all.
+
+    Lone surrogates (possible in JSON ``\\ud800`` escapes) cannot be encoded, printed or
+    tokenised; each is replaced by U+FFFD, one code point for one, so offsets stay exact.
+    """
+    if not _WORD.search(article.text):
+        problems.append(Problem(article.origin, "text has no letters or digits; skipped"))
+        return None
+    fields = {"id": article.id, "title": article.title, "text": article.text}
+    fields.update(source=article.source, published=article.published, url=article.url)
+    bad = [key for key, value in fields.items() if value is not None and _SURROGATE.search(value)]
+    if not bad:
+        return article
+    problems.append(
+        Problem(article.origin, f"lone surrogate code points in {', '.join(bad)} replaced by U+FFFD", skipped=False)
+    )
+    fixed = {key: _SURROGATE.sub("\ufffd", value) if key in bad else value for key, value in fields.items()}
+    return Article(origin=article.origin, **fixed)  # type: ignore[arg-type]
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -48,8 +48,11 @@ class UpdateReport:
         ]
         if self.removed:
             parts.append(f"{self.removed} removed")
-        if self.problems:
-            parts.append(f"{len(self.problems)} skipped or with warnings")
+        skipped = sum(1 for p in self.problems if p.skipped)
+        if skipped:
+            parts.append(f"{skipped} skipped")
+        if len(self.problems) > skipped:
+            parts.append(f"{len(self.problems) - skipped} with warnings")
         written = f"generation {self.generation}" if self.generation is not None else "nothing to write"
         return (
             f"{', '.join(parts)}; {self.total_articles} articles, {self.total_sentences} sentences "

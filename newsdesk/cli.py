@@ -65,8 +65,10 @@ def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) 
     settings = settings_for(index_dir)
     embedder = load_embedder(settings.model, settings.backend)
     report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
-    for problem in report.problems:
-        stderr(f"skipped: {problem}")
+    from qa.safe_text import visible
+
+    for problem in report.problems:  # paths and reasons come from the disk: control codes shown as escapes
+        stderr(visible(f"{'skipped' if problem.skipped else 'warning'}: {problem}"))
     stderr(f"indexed {settings.index}: {report.summary()}")
 
 
@@ -85,14 +87,33 @@ def ask_command(
     since: str | None,
     until: str | None,
 ) -> None:
-    """Answer QUESTION with cited sentences from the indexed articles."""
+    """Answer QUESTION with cited sentences from the indexed articles (``-``: read it from stdin)."""
     from qa.assistant import check_question
     from qa.render import answer_text
 
+    if question == "-":
+        question = question_from_stdin()
     check_question(question)  # fail fast, before any model or index is loaded
     assistant = open_or_build(settings_for(index_dir))
     answer = assistant.ask(question, k=k, sources=sources, since=since, until=until)
     click.echo(answer.model_dump_json() if as_json else answer_text(answer))
+
+
+def question_from_stdin() -> str:
+    """The question piped on standard input, read no further than the length limit."""
+    from index.errors import QuestionError
+    from qa.assistant import MAX_QUESTION_CHARS
+
+    raw = sys.stdin.buffer.read(4 * MAX_QUESTION_CHARS + 4)  # UTF-8: at most 4 bytes a character
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 3:  # not just a character cut at the read limit
+            raise QuestionError(f"standard input is not UTF-8 text (byte {exc.start})") from None
+        text = raw[: exc.start].decode("utf-8")
+    if len(text) > MAX_QUESTION_CHARS or len(raw) > 4 * MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question on standard input is over the limit of {MAX_QUESTION_CHARS:,} characters")
+    return text
 
 
 def open_or_build(settings: Any) -> Any:

@@ -213,7 +213,16 @@ def check_question(question: object) -> str:
         raise QuestionError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}")
+    bad = _CONTROL.search(text)
+    if bad:
+        code = ord(bad.group())
+        what = "a lone surrogate (not valid text)" if 0xD800 <= code <= 0xDFFF else "a control character"
+        raise QuestionError(f"the question contains {what} U+{code:04X} at position {bad.start()}")
     return text
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Refused in questions: C0 controls but tab and line breaks, DEL, C1, lone surrogates."""
 
 
 def index(
