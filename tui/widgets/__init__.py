@@ -1,0 +1,11 @@
+"""The chat's widgets, one per module."""
+
+from __future__ import annotations
+
+from tui.widgets.bubbles import AnswerBubble, CitationLine, QuestionBubble
+from tui.widgets.prompt import PromptInput
+from tui.widgets.sources import SourcesPanel
+from tui.widgets.status import StatusLine
+from tui.widgets.transcript import Transcript
+
+__all__ = ["AnswerBubble", "CitationLine", "PromptInput", "QuestionBubble", "SourcesPanel", "StatusLine", "Transcript"]
