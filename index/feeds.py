@@ -33,8 +33,8 @@ def load_feed(raw: bytes, where: str, base_id: str) -> tuple[list[Article], list
     parsed = feedparser.parse(io.BytesIO(raw), sanitize_html=True, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
     if not entries:
-        if parsed.get("bozo") and not parsed.get("version"):
-            reason = _short(str(parsed.get("bozo_exception") or "unreadable XML"))
+        if parsed.get("bozo"):
+            reason = _xml_error(parsed.get("bozo_exception"))
             return [], [Problem(where, f"not a readable RSS or Atom feed ({reason}); skipped")]
         what = "feed has no entries" if parsed.get("version") else "not an RSS or Atom feed"
         return [], [Problem(where, f"{what}; skipped")]
@@ -60,11 +60,12 @@ def _article(
         return None, [Problem(where, f"entry {n}{label} has no text (no content or summary); skipped")]
     problems: list[Problem] = []
     published = None
-    raw_date = _text(entry.get("published")) or _text(entry.get("updated"))
+    # dict.get: feedparser's own get() maps a missing "updated" to "published" with a DeprecationWarning
+    raw_date = _text(dict.get(entry, "published")) or _text(dict.get(entry, "updated"))
     if raw_date:
-        published = _iso_date(raw_date, entry.get("published_parsed") or entry.get("updated_parsed"))
+        published = _iso_date(raw_date, dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
         if published is None:
-            problems.append(Problem(where, f"date {raw_date[:40]!r} not understood; ignored"))
+            problems.append(Problem(where, f"date {raw_date[:40]!r} not understood; ignored", skipped=False))
     source_feed = entry.get("source")
     source = (_text(source_feed.get("title")) if isinstance(source_feed, dict) else None) or outlet
     link = _text(entry.get("link"))
@@ -111,6 +112,14 @@ def _iso_date(raw: str, parsed: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _xml_error(exc: Any) -> str:
+    if exc is None:
+        return "unreadable XML"
+    if hasattr(exc, "getMessage"):  # xml.sax.SAXParseException (its line numbers count a line feedparser adds)
+        return _short(str(exc.getMessage()))
+    return _short(str(exc))
 
 
 def _short(text: str) -> str:

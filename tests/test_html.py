@@ -1,0 +1,196 @@
+"""Saved news pages: body without boilerplate, title/date/outlet from the page's own metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.articles import load_paths
+from index.build import update_index
+from index.html import clean_body, extract_html, fragment_text, is_boilerplate, is_byline, page_metadata
+from index.splitter import split_sentences
+
+PAGES = Path(__file__).resolve().parent / "data" / "pages"
+
+BOILERPLATE = (
+    "cookie",
+    "Advertisement",
+    "Refinance",
+    "Sponsored",
+    "beach hotels",
+    "Jane Doe",
+    "Staff writer",
+    "Lee Carter",
+    "Subscribe",
+    "newsletter",
+    "Related stories",
+    "Storm surge floods downtown",
+    "Most read",
+    "Pelicans",
+    "meal kits",
+    "All rights reserved",
+    "Privacy policy",
+    "Share on",
+    "Photo:",
+    "Published November",
+    "Huge savings",
+    "More from the wire",
+    "100 Bay Avenue",
+    "dataLayer",
+    "gtag",
+)
+
+
+def page(name: str) -> str:
+    return (PAGES / name).read_text(encoding="utf-8")
+
+
+def test_news_page_body_metadata_and_no_boilerplate() -> None:
+    extracted = extract_html(page("harbor-tunnel.html"))
+    assert extracted is not None
+    title, body, source, published, url = extracted
+    assert title == "Harbor tunnel reopens after six-week flood repair"
+    assert source == "The Coastal Courier"
+    assert published == "2025-03-14T09:30:00-05:00"  # JSON-LD datePublished wins over article:published_time
+    assert url == "https://www.coastalcourier.example/news/2025/03/14/harbor-tunnel-reopens"
+    assert body.startswith("The Harbor Street tunnel reopened to traffic on Friday morning")
+    assert "The repairs cost $18.5 million, most of it covered by a state emergency grant." in body
+    assert body.endswith("raise the tunnel's seawall by three feet.")
+    assert body.count("\n\n") == 4 and "\n\n\n" not in body  # five paragraphs, one blank line between
+    for marker in BOILERPLATE:
+        assert marker.casefold() not in body.casefold(), marker
+
+
+def test_title_outlet_suffix_and_author_line_removed() -> None:
+    title, body, source, published, url = extract_html(page("library-levy.htm"))  # type: ignore[misc]
+    assert title == "Voters approve library levy by wide margin"
+    assert source == "Northfield Gazette"
+    assert published == "2024-11-06T07:15:00Z"
+    assert url is None
+    assert body.startswith("Northfield voters approved a seven-year property tax levy")
+    for marker in ("Sam Okafor", "Published November 6", "Subscribe", "Copyright", "Tags:"):
+        assert marker not in body
+
+
+def test_json_ld_graph_publisher_and_wire_byline() -> None:
+    title, body, source, published, _url = extract_html(page("ferry-strike-gazette.html"))  # type: ignore[misc]
+    assert source == "Northfield Gazette"  # og:site_name, not the JSON-LD WebSite name "... Online"
+    assert published == "2025-04-08T10:05:00-04:00"
+    assert title == "Ferry workers walk off the job, stranding island commuters"
+    assert body.startswith("SEATTLE (AP) — Deckhands")  # the dateline is part of the story
+    assert "By Lee Carter" not in body and "Associated Press. All rights" not in body
+
+
+def test_page_metadata_prefers_declared_values() -> None:
+    meta = page_metadata(page("ferry-strike-gazette.html"))
+    assert meta["publisher"] == "Northfield Gazette"
+    assert meta["headline"].startswith("Ferry workers")
+    assert meta["html_title"].endswith("- Northfield Gazette")
+
+
+def test_title_suffix_stripped_only_when_it_names_the_outlet() -> None:
+    body = "<p>" + "The county opened a cooling center on Elm Street for residents during the heat wave. " * 4 + "</p>"
+    html = (
+        "<html><head><title>Cooling center opens on Elm Street | Valley Times</title>"
+        '<meta property="og:site_name" content="Valley Times"></head>'
+        f"<body><article>{body}</article></body></html>"
+    )
+    title, _body, source, _published, _url = extract_html(html)  # type: ignore[misc]
+    assert (title, source) == ("Cooling center opens on Elm Street", "Valley Times")
+    declared = html.replace("<title>", '<meta property="og:title" content="Heat wave - one year later"><title>')
+    assert extract_html(declared)[0] == "Heat wave - one year later"  # type: ignore[index]  # a dash, not an outlet
+
+
+def test_date_from_time_element_without_guessing_from_copyright() -> None:
+    text = "<p>" + "Officials said the center would stay open until nine each night through the weekend. " * 4 + "</p>"
+    dated = f'<html><body><article><time datetime="2024-07-09T10:00:00">July 9</time>{text}</article></body></html>'
+    undated = f"<html><body><article>{text}</article><footer>© 2023 Some Paper</footer></body></html>"
+    assert extract_html(dated)[3] == "2024-07-09"  # type: ignore[index]
+    assert extract_html(undated)[3] is None  # type: ignore[index]
+
+
+def test_a_section_front_is_not_an_article() -> None:
+    assert extract_html(page("section-front.html")) is None
+    result = load_paths([PAGES / "section-front.html"])
+    assert result.articles == [] and "no article text" in result.problems[0].reason
+
+
+def test_extraction_is_the_same_every_time() -> None:
+    """trafilatura's process-wide dedup cache would drop repeated paragraphs (a wire story's copies)."""
+    first = extract_html(page("harbor-tunnel.html"))
+    for _ in range(5):
+        assert extract_html(page("harbor-tunnel.html")) == first
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["By Jane Doe", "BY LEE CARTER, Associated Press", "By Jane Doe and John Roe", "From Sam Okafor | Staff",
+     "by Marisol de la Vega"],
+)
+def test_bylines(line: str) -> None:
+    assert is_byline(line) and is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["By the time crews arrived, the fire had spread to three homes.", "By Friday, 31,000 drivers used it.",
+     "Bystanders said the tunnel was flooded."],
+)
+def test_sentences_starting_with_by_are_kept(line: str) -> None:
+    assert not is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Staff writer", "Jane Doe, Staff Writer", "Associated Press", "Published March 14, 2025", "Updated: 2025-03-14",
+     "March 14, 2025 at 9:30 a.m.", "Advertisement", "Share this article", "© 2025 Coastal Courier Media LLC",
+     "Copyright 2025 The Associated Press. All rights reserved.", "Sign up for our newsletter"],
+)
+def test_boilerplate_lines(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+def test_long_paragraphs_are_never_dropped() -> None:
+    long = "Subscribe " + "council members debated the budget for hours before the vote. " * 6
+    assert not is_boilerplate(long)
+
+
+def test_clean_body_drops_repeated_headline_and_duplicate_paragraphs() -> None:
+    text = "Big news today\nBy Jane Doe\nFirst paragraph here.\nA pull quote.\nSecond paragraph.\nA pull quote."
+    assert clean_body(text, "Big news today") == "First paragraph here.\n\nA pull quote.\n\nSecond paragraph."
+
+
+def test_fragment_text_paragraphs_without_scripts() -> None:
+    html = "<p>One <b>bold</b> line.</p><script>alert(1)</script><p>Two<br>three &amp; four.</p><!-- note -->tail"
+    assert fragment_text(html) == "One bold line.\n\nTwo\n\nthree & four.\n\ntail"
+    assert fragment_text("plain text,\nno markup") == "plain text, no markup"
+
+
+def test_offsets_index_into_the_stored_text(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    article = load_paths([PAGES / "harbor-tunnel.html"]).articles[0]
+    assert article.id == "harbor-tunnel" and article.source == "The Coastal Courier"
+    for start, end in split_sentences(article.text):
+        assert article.text[start:end].strip() == article.text[start:end]
+    update_index(tmp_path / "idx", [PAGES], fake_embedder)
+    from qa import Assistant
+
+    assistant = Assistant.open(tmp_path / "idx", embedder=fake_embedder)
+    answer = assistant.ask("How much did the tunnel repairs cost?", k=3)
+    top = answer.sentences[0]
+    assert top.text == "The repairs cost $18.5 million, most of it covered by a state emergency grant."
+    assert (top.article_id, top.title, top.source) == ("harbor-tunnel", article.title, "The Coastal Courier")
+    assert top.published == "2025-03-14T09:30:00-05:00"
+    assert article.text[top.start : top.end] == top.text
+
+
+def test_no_boilerplate_sentence_is_ever_in_the_index(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    update_index(tmp_path / "idx", [PAGES], fake_embedder)
+    from index import store
+
+    data = store.load(tmp_path / "idx")
+    texts = [data.sentence_text(row) for row in range(len(data.sentences))]
+    assert len(texts) >= 15
+    for text in texts:
+        for marker in BOILERPLATE:
+            assert marker.casefold() not in text.casefold(), (marker, text)
