@@ -177,4 +177,5 @@ def run() -> None:
 from newsdesk.cli_eval import eval_command  # noqa: E402 - registered last: it imports the helpers above
 
 cli.add_command(eval_command)
+import newsdesk.cli_browse  # noqa: E402,F401 - registers `newsdesk list`, `show`, `remove`
 import newsdesk.cli_maint  # noqa: E402,F401 - registers `newsdesk verify`
