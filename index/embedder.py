@@ -77,13 +77,25 @@ def check_model_dir(model_dir: Path) -> Path:
             entries = json.loads(modules.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ModelError(f"{modules}: unreadable modules.json ({exc})") from exc
-        for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entries, list):
+            raise ModelError(f"{modules}: expected a list of modules; refusing to load")
+        for entry in entries:
             kind = str(entry.get("type", "")) if isinstance(entry, dict) else ""
             if not kind.startswith("sentence_transformers."):
                 raise ModelError(f"{modules}: module class {kind!r} is outside sentence_transformers; refusing to load")
+            sub = str(entry.get("path", ""))
+            if Path(sub).is_absolute() or ".." in Path(sub).parts:
+                raise ModelError(f"{modules}: module path {sub!r} leaves the model folder; refusing to load")
     if not any((model_dir / name).is_file() for name in WEIGHT_FILES):
         raise ModelError(f"model folder {model_dir} has no model.safetensors (pickled weights are not loaded)")
+    for path in sorted(model_dir.rglob("*")):
+        if path.suffix in PICKLED_SUFFIXES and not (path.parent / "model.safetensors").is_file():
+            raise ModelError(f"{path}: pickled weights without a model.safetensors beside them; refusing to load")
     return model_dir
+
+
+PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+"""Weight files in these formats unpickle when loaded; a folder relying on them is refused."""
 
 
 def weights_fingerprint(model_dir: Path) -> str:
