@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install chat test lint index clean
+.PHONY: help install chat test snapshot-update lint index clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,6 +26,9 @@ chat: install  ## index corpus/ (only what changed) and open the chat
 
 test: install  ## run the whole test suite
 	$(PY) -m pytest
+
+snapshot-update: install  ## regenerate the TUI snapshot SVGs (tests/__snapshots__) after a deliberate UI change
+	$(PY) -m pytest tests/test_tui_snapshots.py --snapshot-update
 
 lint: install  ## ruff
 	$(VENV)/bin/ruff check qa index tui eval newsdesk tests
