@@ -117,8 +117,15 @@ def reliability_chart(path: Path, main: SystemResult) -> None:
     table = reliability(main.outcomes)
     fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=110)
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    ax.bar([b.low for b in table], [b.accuracy for b in table], width=0.1, align="edge", alpha=0.7,
-           edgecolor="black", label="observed accuracy")  # fmt: skip
+    ax.bar(
+        [b.low for b in table],
+        [b.accuracy for b in table],
+        width=0.1,
+        align="edge",
+        alpha=0.7,
+        edgecolor="black",
+        label="observed accuracy",
+    )
     ax.plot([b.confidence for b in table], [b.accuracy for b in table], "o", color="black", label="bin mean confidence")
     ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy of the first sentence")

@@ -64,10 +64,17 @@ def test_eval_writes_predictions_report_and_metrics(fake_cli, tiny_index: Path, 
     # the printed metrics are what the predictions file says
     gold = {q.id: q for q in load_questions(QUESTIONS)}
     outcomes = [
-        Outcome(gold[r["id"]].answers, gold[r["id"]].article_ids, tuple(s["text"] for s in r["sentences"]),
-                tuple(s["article_id"] for s in r["sentences"]), r["answered"], r["confidence"], r["latency_ms"])
+        Outcome(
+            gold[r["id"]].answers,
+            gold[r["id"]].article_ids,
+            tuple(s["text"] for s in r["sentences"]),
+            tuple(s["article_id"] for s in r["sentences"]),
+            r["answered"],
+            r["confidence"],
+            r["latency_ms"],
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     assert compute(outcomes) == {k: metrics[k] for k in compute(outcomes)}
 
     text = report.read_text(encoding="utf-8")
@@ -167,7 +174,10 @@ def test_baselines_respect_the_filter_mask(tiny_assistant) -> None:  # type: ign
     mask = sentence_mask(data, ["Valley Courier"])
     assert mask is not None and 0 < mask.sum() < len(mask)
     baselines = Baselines(data, tiny_assistant.embedder.embed)
-    for ranking in (baselines.bm25(["library hours cost"], 10, mask), baselines.dense(["library hours cost"], 10, mask)):
+    for ranking in (
+        baselines.bm25(["library hours cost"], 10, mask),
+        baselines.dense(["library hours cost"], 10, mask),
+    ):
         assert len(ranking[0]) > 0 and bool(np.all(mask[ranking[0]]))
     assert sentence_mask(data) is None
     assert not sentence_mask(data, since="2030-01-01").any()
@@ -177,12 +187,17 @@ def test_real_model_eval_on_corpus(corpus_assistant, tmp_path: Path) -> None:  #
     """The seed facts with the bundled model: the right sentence comes first, offsets exact."""
     path = tmp_path / "q.jsonl"
     rows = [
-        {"id": "s1", "question": "How many troops were withdrawn from Los Angeles?", "answers": ["2,000"],
-         "conversation": "seed", "turn": 1},
+        {
+            "id": "s1",
+            "question": "How many troops were withdrawn from Los Angeles?",
+            "answers": ["2,000"],
+            "conversation": "seed",
+            "turn": 1,
+        },
         {"id": "s2", "question": "And how many remain?", "answers": ["2,700"], "conversation": "seed", "turn": 2},
         {"id": "s3", "question": "Who is the chief spokesman for the Pentagon?", "answers": ["Sean Parnell"]},
         {"id": "s4", "question": "What is the recipe for a traditional Neapolitan pizza dough?", "answers": []},
-    ]  # fmt: skip
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     questions = load_questions(path)
     result = answer_all(corpus_assistant, questions)

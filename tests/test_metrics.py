@@ -59,7 +59,7 @@ def test_contains(candidate: str, answer: str, expected: bool) -> None:
 
 
 def test_normalize() -> None:
-    assert normalize("  \u201cA\u2014B\u201d \t\n C\u2019s  ") == "\"a-b\" c's"
+    assert normalize("  \u201cA\u2014B\u201d \t\n C\u2019s  ") == '"a-b" c\'s'
 
 
 def test_first_hit_is_the_first_containing_rank() -> None:
@@ -73,12 +73,27 @@ def test_first_hit_is_the_first_containing_rank() -> None:
 def _worked_example() -> list[Outcome]:
     """Three answerable questions (A, B, C) and two unanswerable (D, E)."""
     return [
-        Outcome(("2,000",), ("a1",), ("About 12,000 troops", "They withdrew 2,000 troops.", "x"),
-                ("a2", "a1", "a1"), answered=True, confidence=0.95, latency_ms=10),  # fmt: skip
-        Outcome(("Sean Parnell",), ("b",), ("Chief spokesman Sean  Parnell said", "y"), ("b", "z"),
-                answered=True, confidence=0.85, latency_ms=20),  # fmt: skip
-        Outcome(("Dana Whitfield",), ("c",), ("nothing", "nope"), ("x", "y"), answered=False, confidence=0.35,
-                latency_ms=30),  # fmt: skip
+        Outcome(
+            ("2,000",),
+            ("a1",),
+            ("About 12,000 troops", "They withdrew 2,000 troops.", "x"),
+            ("a2", "a1", "a1"),
+            answered=True,
+            confidence=0.95,
+            latency_ms=10,
+        ),
+        Outcome(
+            ("Sean Parnell",),
+            ("b",),
+            ("Chief spokesman Sean  Parnell said", "y"),
+            ("b", "z"),
+            answered=True,
+            confidence=0.85,
+            latency_ms=20,
+        ),
+        Outcome(
+            ("Dana Whitfield",), ("c",), ("nothing", "nope"), ("x", "y"), answered=False, confidence=0.35, latency_ms=30
+        ),
         Outcome((), (), ("irrelevant",), ("x",), answered=False, confidence=0.25, latency_ms=40),
         Outcome((), (), ("irrelevant",), ("x",), answered=True, confidence=0.75, latency_ms=50),
     ]
@@ -184,11 +199,17 @@ def test_load_questions_and_asking_order(tmp_path: Path) -> None:
         ([{"id": "a", "question": "Q?"}], "q.jsonl:1: 'answers' must be a list of strings"),
         ([{"id": "a", "question": "Q?", "answers": [1]}], "'answers' must be a list of strings"),
         ([{"id": "a", "question": "Q?", "answers": [], "conversation": "c"}], "'turn' must be a whole number"),
-        ([{"id": "a", "question": "Q?", "answers": []}, {"id": "a", "question": "R?", "answers": []}],
-         "q.jsonl:2: duplicate id 'a' (first on line 1)"),  # fmt: skip
-        ([{"id": "a", "question": "Q?", "answers": [], "conversation": "c", "turn": 1},
-          {"id": "b", "question": "R?", "answers": [], "conversation": "c", "turn": 1}],
-         "q.jsonl:2: conversation 'c' has turn 1 twice"),  # fmt: skip
+        (
+            [{"id": "a", "question": "Q?", "answers": []}, {"id": "a", "question": "R?", "answers": []}],
+            "q.jsonl:2: duplicate id 'a' (first on line 1)",
+        ),
+        (
+            [
+                {"id": "a", "question": "Q?", "answers": [], "conversation": "c", "turn": 1},
+                {"id": "b", "question": "R?", "answers": [], "conversation": "c", "turn": 1},
+            ],
+            "q.jsonl:2: conversation 'c' has turn 1 twice",
+        ),
         (['{"id": "a", "question": "Q?", "answers": [NaN]}'], "not valid JSON"),
         ([{"id": "a", "question": "x" * 2001, "answers": []}], "the limit is 2,000"),
         ([""], "no questions"),
