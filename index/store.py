@@ -209,7 +209,8 @@ def _read_manifest_once(index_dir: Path, *, final: bool = False) -> tuple[int, P
         actual = hashlib.sha256(raw).hexdigest()
         if actual != pointer.manifest_sha256:
             raise IndexCorruptError(
-                f"{path}: checksum mismatch (expected sha256 {pointer.manifest_sha256}, got {actual}); {REBUILD_HINT}"
+                f"{path}: checksum mismatch (CURRENT expects sha256 {pointer.manifest_sha256}, got {actual}); "
+                f"{REBUILD_HINT}"
             )
     if not isinstance(manifest, dict):
         raise IndexCorruptError(f"{path}: not a JSON manifest; {REBUILD_HINT}")
