@@ -36,5 +36,21 @@ lint: install  ## ruff
 index: install  ## (re)index corpus/ into ./.newsdesk
 	$(VENV)/bin/newsdesk index corpus
 
+.PHONY: eval eval-squad
+EVAL_OUT := eval/out
+SQUAD    := ../shared/data/squad-v1.1-dev
+
+eval: install  ## our Q&A set over corpus/, baselines side by side; report in eval/out/report.md
+	$(VENV)/bin/newsdesk index corpus --index $(EVAL_OUT)/index
+	$(VENV)/bin/newsdesk eval eval/questions.jsonl --index $(EVAL_OUT)/index --compare \
+		--report $(EVAL_OUT)/report.md --predictions $(EVAL_OUT)/predictions.jsonl
+
+eval-squad: install  ## SQuAD v1.1 dev from ../shared (10,570 questions), baselines side by side
+	@if [ ! -f $(SQUAD)/questions.jsonl ]; then echo "eval-squad: $(SQUAD) not found; skipped"; exit 0; fi; \
+	set -e; \
+	$(VENV)/bin/newsdesk index $(SQUAD)/articles.jsonl --index $(EVAL_OUT)/squad-index; \
+	$(VENV)/bin/newsdesk eval $(SQUAD)/questions.jsonl --index $(EVAL_OUT)/squad-index --compare \
+		--report $(EVAL_OUT)/squad-report.md --predictions $(EVAL_OUT)/squad-predictions.jsonl
+
 clean:  ## remove the index and caches (keeps .venv)
 	rm -rf .newsdesk .pytest_cache
