@@ -45,7 +45,7 @@ class NewsdeskApp(App[None]):
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "newsdesk"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+n", "new_conversation", "New chat"),
         Binding("ctrl+o", "focus_sources", "Sources"),
@@ -167,7 +167,7 @@ class NewsdeskApp(App[None]):
             self.turns[message.turn - 1].answer = message.answer
             bubble = self.query_one(Transcript).bubble(message.turn)
             if bubble is not None:
-                bubble.show(message.answer)
+                bubble.show(message.answer, self._weak_below())
             self._select_turn(message.turn)
             self.status(self._ready_text())
         self._pump()
@@ -301,6 +301,11 @@ class NewsdeskApp(App[None]):
     def _ready_text(self) -> str:
         count = len(getattr(getattr(self.assistant, "data", None), "articles", []) or [])
         return f"Ready · {count} article{'s' if count != 1 else ''} indexed · ask away"
+
+    def _weak_below(self) -> float:
+        """Score under which a sentence of an answer is shown muted ("less related")."""
+        settings = getattr(self.assistant, "settings", None)
+        return float(getattr(settings, "min_confidence", 0.5))
 
     def _select_turn(self, turn: int) -> None:
         answer = self.turns[turn - 1].answer

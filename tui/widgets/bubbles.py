@@ -91,15 +91,23 @@ class AnswerBubble(Vertical):
         """The question is being answered now."""
         self._head.update(Content.styled("Reading the articles…", "italic $text-muted"))
 
-    def show(self, answer: Answer) -> None:
-        """Replace the placeholder with ``answer``."""
+    def show(self, answer: Answer, weak_below: float = 0.5) -> None:
+        """Replace the placeholder with ``answer``; sentences scoring under ``weak_below`` are muted."""
         self.answer = answer
         self.remove_children()
         self.remove_class("-pending")
         self.add_class("-answered" if answer.answered else "-declined")
-        self.mount(Static(_head(answer), markup=False, classes="answer-head"))
+        widgets: list[Static | CitationLine] = [Static(_head(answer), markup=False, classes="answer-head")]
+        weak_seen = False
         for number, sentence in enumerate(answer.sentences, start=1):
-            self.mount(CitationLine(self.turn, number, sentence))
+            line = CitationLine(self.turn, number, sentence)
+            if answer.answered and number > 1 and sentence.score < weak_below:
+                line.add_class("-weak")
+                if not weak_seen:
+                    widgets.append(Static(Content.styled("less related:", "italic $text-muted"), classes="weak-label"))
+                    weak_seen = True
+            widgets.append(line)
+        self.mount_all(widgets)
 
     def show_error(self, message: str) -> None:
         """Replace the placeholder with an error line."""
