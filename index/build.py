@@ -19,6 +19,7 @@ from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundErr
 from index.lexical import LexicalIndex
 from index.splitter import split_sentences
 from index.store import IndexData, ModelInfo
+from index.vectors import all_vectors, make_vector_index
 
 EMBED_BATCH = 256
 """Sentences embedded per progress step."""
@@ -210,8 +211,6 @@ def assemble(
     report: UpdateReport,
 ) -> IndexData:
     """Build the in-memory generation: reuse old rows where given, split and embed the rest."""
-    import faiss
-
     old_vectors = _all_vectors(old.sentence_vectors) if old is not None else None
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []
@@ -248,10 +247,8 @@ def assemble(
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
     chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
     chunk_vectors = chunk_means(vectors, chunks)
-    sentence_index = faiss.IndexFlatIP(embedder.dim)
-    sentence_index.add(np.ascontiguousarray(vectors))
-    chunk_index = faiss.IndexFlatIP(embedder.dim)
-    chunk_index.add(chunk_vectors)
+    sentence_index = make_vector_index(vectors, embedder.dim)  # exact Flat while small, IVF beyond
+    chunk_index = make_vector_index(chunk_vectors, embedder.dim)
     articles = [a for a, _, _ in kept]
     sentence_texts = [articles[a].text[s:e] for a, s, e, _ in sentences.tolist()]
     chunk_texts = [
@@ -285,8 +282,7 @@ def chunk_means(vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
 
 
 def _all_vectors(index: object) -> np.ndarray:
-    n = index.ntotal  # type: ignore[attr-defined]
-    return index.reconstruct_n(0, n) if n else np.zeros((0, index.d), np.float32)  # type: ignore[attr-defined]
+    return all_vectors(index)
 
 
 def _embed_all(texts: list[str], embedder: Embedder, progress: ProgressFn | None) -> np.ndarray:

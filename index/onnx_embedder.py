@@ -166,22 +166,28 @@ class OnnxEmbedder:
         self.fingerprint = hashlib.sha256(recipe.encode()).hexdigest()
         self.dim = _dim(self.model_dir)
         self.max_tokens = _max_tokens(self.model_dir)
-        self.model_path = export_model(self.model_dir, backend)
-        self._tokenizer, self._counter = _tokenizers(self.model_dir, self.max_tokens)
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between calls
-        try:
-            self._session = ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001 - a broken cached file is reported, not raised raw
-            raise ModelError(f"cannot load ONNX model {self.model_path}: {exc} (delete it to re-export)") from exc
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.threads = threads or min(os.cpu_count() or 1, 8)
         self._lock = threading.Lock()
+        self._session: Any = None  # created on first use: a re-index with nothing new never loads it
+        self._tokenizer: Any = None
+        self._counter: Any = None
+        self._inputs: set[str] = set()
+        self._path: Path | None = None
+
+    @property
+    def model_path(self) -> Path:
+        """The cached ONNX file (exported on first use)."""
+        if self._path is None:
+            self._path = export_model(self.model_dir, self.backend)
+        return self._path
+
+    def _ready(self) -> None:
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is None:
+                self._tokenizer, self._counter = _tokenizers(self.model_dir, self.max_tokens)
+                self._session, self._inputs = _session(self.model_path, self.threads)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -192,6 +198,7 @@ class OnnxEmbedder:
         return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        self._ready()
         with self._lock:  # padding/truncation state of the tokenizer is shared
             encoded = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
@@ -208,9 +215,27 @@ class OnnxEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
+        self._ready()
         with self._lock:
             encoded = self._counter.encode_batch(list(texts))
         return [len(e.ids) for e in encoded]
+
+
+def _session(path: Path, threads: int) -> tuple[Any, set[str]]:
+    """An onnxruntime CPU session over ``path`` and the names of its inputs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between calls
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - a broken cached file is reported, not raised raw
+        raise ModelError(f"cannot load ONNX model {path}: {exc} (delete it to re-export)") from exc
+    return session, {i.name for i in session.get_inputs()}
 
 
 def _tokenizers(model_dir: Path, max_tokens: int) -> tuple[Any, Any]:

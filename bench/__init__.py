@@ -1,0 +1,3 @@
+"""``make bench``: speed, memory and size of newsdesk against the naive reference, side by side."""
+
+from __future__ import annotations

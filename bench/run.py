@@ -1,0 +1,200 @@
+"""``make bench`` / ``python -m bench.run [--quick]``: one table, measured side by side, also as JSON.
+
+For each size (``corpus/`` and the shared SQuAD dev articles) and each embedding backend: index build
+time against the naive reference (pysbd + sentence-transformers fp32, batch 64, model load
+included), re-index of the unchanged corpus, answering latency with the index loaded, answer
+quality (hit@1), cold ``newsdesk ask`` against a bare sentence-transformers model load, peak RSS
+and index size. Then vector search alone over synthetic vectors (1M; 300k with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import ChildRun, index_bytes, median, newsdesk, python, run_child
+from bench.table import default_backend, render
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "bench.json"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+COLD_REPEATS = 3
+
+
+def shared_squad() -> Path | None:
+    """The shared SQuAD dev folder (``/work/shared`` or ``../shared`` next to the repo), if present."""
+    for base in (Path(os.environ.get("NEWSDESK_SHARED", "/work/shared")), ROOT.parent / "shared"):
+        folder = base / "data" / "squad-v1.1-dev"
+        if (folder / "articles.jsonl").is_file() and (folder / "questions.jsonl").is_file():
+            return folder
+    return None
+
+
+def sizes(quick: bool) -> list[dict[str, Any]]:
+    out = [
+        {
+            "name": "corpus",
+            "articles": ROOT / "corpus",
+            "questions": ROOT / "eval" / "questions.jsonl",
+            "limit": 0,
+            "ask": "How many troops were withdrawn from Los Angeles?",
+        }
+    ]
+    squad = shared_squad()
+    if squad is None:
+        log("SQuAD dev articles not found under /work/shared or ../shared: skipping the 10k-sentence size")
+    else:
+        out.append(
+            {
+                "name": "squad-dev",
+                "articles": squad / "articles.jsonl",
+                "questions": squad / "questions.jsonl",
+                "limit": 1000 if quick else 0,
+                "ask": "Which NFL team represented the AFC at Super Bowl 50?",
+            }
+        )
+    return out
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def env_for(backend: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") or k == "NEWSDESK_CACHE"}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    if backend:
+        env["NEWSDESK_BACKEND"] = backend
+    return env
+
+
+def export_models() -> float:
+    """Export (or find cached) the ONNX models first, so builds measure indexing, not the one-off export."""
+    code = "from index.embedder import load_embedder\nfor b in ('onnx', 'onnx-int8'):\n    load_embedder(None, b)\n"
+    return run_child([python(), "-c", code], env=env_for(), cwd=ROOT).seconds
+
+
+def measure_size(size: dict[str, Any], work: Path, backends: tuple[str, ...]) -> dict[str, Any]:
+    name, articles = size["name"], str(size["articles"])
+    log(f"{name}: naive reference (pysbd + sentence-transformers fp32, batch 64)")
+    naive = run_child([python(), "-m", "bench.naive", articles], env=env_for(), cwd=ROOT)
+    result: dict[str, Any] = {"naive": _child(naive) | {"summary": naive.stdout.strip()}, "backends": {}}
+    for backend in backends:
+        index_dir = work / f"{name}-{backend}"
+        log(f"{name}: build with {backend}")
+        build = run_child([*newsdesk(), "index", articles, "--index", str(index_dir)], env=env_for(backend), cwd=work)
+        log(f"{name}: re-index with {backend} (nothing changed)")
+        again = run_child([*newsdesk(), "index", articles, "--index", str(index_dir)], env=env_for(backend), cwd=work)
+        log(f"{name}: answering {size['questions'].name} with {backend}")
+        answer = run_child(
+            [python(), "-m", "bench.answer", str(index_dir), str(size["questions"]), str(size["limit"])],
+            env=env_for(backend),
+            cwd=ROOT,
+        )
+        metrics = json.loads(answer.stdout.strip().splitlines()[-1])
+        result["backends"][backend] = {
+            "build": _child(build) | {"summary": build.stderr.strip().splitlines()[-1]},
+            "reindex": _child(again) | {"summary": again.stderr.strip().splitlines()[-1]},
+            "answer": metrics | {"peak_rss_mb": round(answer.peak_rss_mb, 1)},
+            "index_bytes": index_bytes(index_dir),
+        }
+    log(f"{name}: cold newsdesk ask against a bare model load, {COLD_REPEATS} rounds")
+    bare_code = (
+        "import sentence_transformers\n"
+        "from index.embedder import default_model_dir\n"
+        "sentence_transformers.SentenceTransformer(str(default_model_dir()), device='cpu', local_files_only=True)\n"
+    )
+    bare: list[ChildRun] = []
+    cold: dict[str, list[ChildRun]] = {b: [] for b in backends}
+    for _round in range(COLD_REPEATS):  # interleaved, so machine load drifts hit all alike
+        bare.append(run_child([python(), "-c", bare_code], env=env_for(), cwd=work))
+        for backend in backends:
+            index_dir = work / f"{name}-{backend}"
+            ask = [*newsdesk(), "ask", size["ask"], "--index", str(index_dir)]
+            cold[backend].append(run_child(ask, env=env_for(backend), cwd=work))
+    result["bare_model_load"] = _runs(bare)
+    for backend in backends:
+        result["backends"][backend]["cold_ask"] = _runs(cold[backend])
+    return result
+
+
+def _child(run: ChildRun) -> dict[str, Any]:
+    return {"seconds": round(run.seconds, 2), "peak_rss_mb": round(run.peak_rss_mb, 1)}
+
+
+def _runs(runs: list[ChildRun]) -> dict[str, Any]:
+    return {
+        "seconds": round(median([r.seconds for r in runs]), 2),
+        "all_seconds": [round(r.seconds, 2) for r in runs],
+        "peak_rss_mb": round(max(r.peak_rss_mb for r in runs), 1),
+    }
+
+
+def machine() -> dict[str, Any]:
+    import onnxruntime
+
+    flags = ""
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        pass
+    simd = "avx512_vnni" if "avx512_vnni" in flags else "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "?"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "cpus": os.cpu_count(),
+        "simd": simd,
+        "python": platform.python_version(),
+        "onnxruntime": onnxruntime.__version__,
+        "load_average_at_start": load,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 SQuAD questions and 300k scale vectors")
+    parser.add_argument("--scale", type=int, default=None, help="synthetic vectors for the scale test (0 = skip)")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated backends to measure")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"JSON output (default {OUT.relative_to(ROOT)})")
+    args = parser.parse_args(argv)
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown:
+        parser.error(f"unknown backend(s) {', '.join(unknown)} (available: {', '.join(BACKENDS)})")
+    scale_n = args.scale if args.scale is not None else (300_000 if args.quick else 1_000_000)
+    started = time.perf_counter()
+    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine()}
+    report["quick"] = bool(args.quick)
+    log("exporting the ONNX models (cached after the first time)")
+    report["onnx_export_seconds"] = round(export_models(), 2)
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
+    try:
+        report["sizes"] = {}
+        for size in sizes(args.quick):
+            report["sizes"][size["name"]] = measure_size(size, work, backends)
+        if scale_n:
+            seed = work / ("squad-dev-" + backends[-1] if "squad-dev" in report["sizes"] else "corpus-" + backends[-1])
+            log(f"scale: {scale_n:,} synthetic vectors, Flat against the size-chosen index")
+            scale = run_child([python(), "-m", "bench.scale", str(seed), str(scale_n)], env=env_for(), cwd=ROOT)
+            report["scale"] = json.loads(scale.stdout.strip().splitlines()[-1]) | {"peak_rss_mb": round(scale.peak_rss_mb, 1)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report["default_backend"] = default_backend(report)
+    report["total_seconds"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(render(report))
+    log(f"wrote {args.out} in {report['total_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The bench table (Markdown) and the default-backend rule, from the bench JSON."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+QUALITY_TOLERANCE = 0.005
+"""A backend may be the default when its SQuAD hit@1 is within this of fp32 torch."""
+TARGETS = {
+    "build_vs_naive": 0.6,
+    "reindex_vs_build": 0.1,
+    "p50_ms": 20.0,
+    "p95_ms": 50.0,
+    "cold_vs_bare": 1.3,
+    "scale_p95_ms": 10.0,
+    "scale_recall": 0.98,
+}
+
+
+def _sentences(summary: str) -> str:
+    found = re.search(r"([\d,]+) sentences", summary)
+    return found.group(1) if found else "?"
+
+
+def quality_size(report: dict[str, Any]) -> str:
+    return "squad-dev" if "squad-dev" in report.get("sizes", {}) else "corpus"
+
+
+def default_backend(report: dict[str, Any]) -> dict[str, Any]:
+    """The fastest backend (build time) whose hit@1 stays within the tolerance of fp32 torch."""
+    size = quality_size(report)
+    backends = report["sizes"][size]["backends"]
+    if "torch" not in backends:
+        return {"backend": None, "reason": "torch was not measured"}
+    reference = backends["torch"]["answer"]["hit@1"]
+    hits = {b: v["answer"]["hit@1"] for b, v in backends.items()}
+    allowed = [b for b in backends if hits[b] >= reference - QUALITY_TOLERANCE]
+    best = min(allowed, key=lambda b: backends[b]["build"]["seconds"])
+    return {"backend": best, "measured_on": size, "hit@1": hits, "tolerance": QUALITY_TOLERANCE}
+
+
+def ratios(size: dict[str, Any], backend: str) -> dict[str, float]:
+    entry = size["backends"][backend]
+    return {
+        "build_vs_naive": entry["build"]["seconds"] / size["naive"]["seconds"],
+        "reindex_vs_build": entry["reindex"]["seconds"] / entry["build"]["seconds"],
+        "cold_vs_bare": entry["cold_ask"]["seconds"] / size["bare_model_load"]["seconds"],
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [
+        f"newsdesk bench, {report['date']}, {report['machine']['cpus']} CPUs ({report['machine']['simd']})"
+        + (", --quick" if report.get("quick") else ""),
+        "",
+        "| size | backend | sentences | build s | vs naive | re-index s | vs build | answer p50 / p95 / p99 ms "
+        "| hit@1 | cold ask s | vs bare load | peak RSS build / answer MB | index MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, size in report.get("sizes", {}).items():
+        naive, bare = size["naive"], size["bare_model_load"]
+        lines.append(
+            f"| {name} | naive reference | {_sentences(naive['summary'])} | {naive['seconds']:.1f} | 1.00x | | | | | "
+            f"{bare['seconds']:.2f} (bare load) | 1.00x | {naive['peak_rss_mb']:.0f} / | |"
+        )
+        for backend, entry in size["backends"].items():
+            r = ratios(size, backend)
+            a = entry["answer"]
+            lines.append(
+                f"| {name} | {backend} | {_sentences(entry['build']['summary'])} | {entry['build']['seconds']:.1f} "
+                f"| {r['build_vs_naive']:.2f}x | {entry['reindex']['seconds']:.2f} | {r['reindex_vs_build']:.3f}x "
+                f"| {a['latency_ms_p50']:.1f} / {a['latency_ms_p95']:.1f} / {a['latency_ms_p99']:.1f} "
+                f"| {a['hit@1']:.4f} | {entry['cold_ask']['seconds']:.2f} | {r['cold_vs_bare']:.2f}x "
+                f"| {entry['build']['peak_rss_mb']:.0f} / {a['peak_rss_mb']:.0f} | {entry['index_bytes'] / 1e6:.1f} |"
+            )
+    scale = report.get("scale")
+    if scale:
+        lines += [
+            "",
+            f"Vector search alone, {scale['vectors']:,} synthetic {scale['dim']}-d vectors, one query at a time, top 10:",
+            "",
+            "| index | build s | p50 / p95 / p99 ms | recall@10 vs Flat | bytes per vector |",
+            "|---|---|---|---|---|",
+        ]
+        flat, approx = scale["flat"], scale["approx"]
+        lat = flat["latency_ms"]
+        lines.append(
+            f"| Flat (exact) | {flat['build_seconds']:.1f} | {lat['p50']} / {lat['p95']} / {lat['p99']} | 1.0 "
+            f"| {flat['bytes_per_vector']:.0f} |"
+        )
+        lat = approx["latency_ms"]
+        lines.append(
+            f"| {approx['kind']} | {approx['build_seconds']:.1f} | {lat['p50']} / {lat['p95']} / {lat['p99']} "
+            f"| {approx['recall@10']:.4f} | {approx['bytes_per_vector']:.0f} |"
+        )
+    lines += ["", *verdicts(report)]
+    return "\n".join(lines)
+
+
+def verdicts(report: dict[str, Any]) -> list[str]:
+    """One line per target, for the default backend on the largest size."""
+    choice = report.get("default_backend") or {}
+    backend = choice.get("backend")
+    out = []
+    if backend:
+        hits = ", ".join(f"{b} {h:.4f}" for b, h in choice["hit@1"].items())
+        out.append(f"Default backend by the rule (fastest within {QUALITY_TOLERANCE} hit@1 of torch on {choice['measured_on']}): "
+                   f"{backend} (hit@1: {hits})")
+        size_name = quality_size(report)
+        size = report["sizes"][size_name]
+        r = ratios(size, backend)
+        a = size["backends"][backend]["answer"]
+        checks = [
+            ("build vs naive", r["build_vs_naive"], "<=", TARGETS["build_vs_naive"]),
+            ("re-index vs build", r["reindex_vs_build"], "<=", TARGETS["reindex_vs_build"]),
+            ("answer p50 ms", a["latency_ms_p50"], "<=", TARGETS["p50_ms"]),
+            ("answer p95 ms", a["latency_ms_p95"], "<=", TARGETS["p95_ms"]),
+            ("cold ask vs bare load", r["cold_vs_bare"], "<=", TARGETS["cold_vs_bare"]),
+        ]
+        scale = report.get("scale")
+        if scale:
+            checks.append(("1M-scale p95 ms", scale["approx"]["latency_ms"]["p95"], "<=", TARGETS["scale_p95_ms"]))
+            checks.append(("1M-scale recall@10", scale["approx"]["recall@10"], ">=", TARGETS["scale_recall"]))
+        for label, value, op, target in checks:
+            ok = value <= target if op == "<=" else value >= target
+            out.append(f"- {label} ({size_name if 'scale' not in label else 'synthetic'}): {value:.3f} {op} {target} "
+                       f"{'met' if ok else 'MISSED'}")
+    return out

@@ -1,0 +1,77 @@
+"""Size-chosen FAISS indexes: Flat while small, IVF beyond; vectors stay readable, removal still works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from index import store, vectors
+from index.build import remove_articles, update_index
+from index.vectors import all_vectors, index_kind, lists_for, make_vector_index, search_parameters
+
+
+def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((20, dim)).astype(np.float32)
+    x = centres[rng.integers(0, 20, n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_small_collections_stay_exact() -> None:
+    x = clustered(500)
+    index = make_vector_index(x, 32)
+    assert index_kind(index) == "Flat" and index.ntotal == 500
+    assert np.array_equal(all_vectors(index), x)
+
+
+def test_large_collections_get_an_ivf_that_finds_the_same_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
+    x = clustered(8000)
+    index = make_vector_index(x, 32)
+    assert index_kind(index).startswith(f"IVF{lists_for(8000)},SQfp16")
+    path = tmp_path / "v.faiss"
+    faiss.write_index(index, str(path))
+    again = faiss.read_index(str(path))  # nprobe and the direct map survive a save
+    assert again.nprobe == index.nprobe and again.ntotal == 8000
+    assert np.abs(all_vectors(again) - x).max() < 1e-3  # float16 storage
+    assert again.reconstruct_batch(np.array([5, 7])).shape == (2, 32)
+    exact = faiss.IndexFlatIP(32)
+    exact.add(x)
+    queries = clustered(100, seed=1)
+    _, truth = exact.search(queries, 10)
+    _, found = again.search(queries, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), truth.tolist(), strict=True)])
+    assert recall >= 0.9
+
+
+def test_filtered_search_parameters_match_the_index_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = clustered(3000)
+    allowed = np.arange(0, 3000, 3)
+    for limit in (10_000, 1000):  # Flat, then IVF
+        monkeypatch.setattr(vectors, "FLAT_LIMIT", limit)
+        index = make_vector_index(x, 32)
+        _, rows = index.search(x[:5], 5, params=search_parameters(index, allowed))
+        assert set(rows[rows >= 0].tolist()) <= set(allowed.tolist())
+        assert (rows[:, 0] >= 0).all()
+
+
+def test_build_and_removal_with_an_ivf_index(  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_corpus: Path, fake_embedder
+) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 8)
+    index_dir = tmp_path / "ix"
+    update_index(index_dir, [tiny_corpus], fake_embedder)
+    data = store.load(index_dir)
+    assert index_kind(data.sentence_vectors).startswith("IVF")
+    before = all_vectors(data.sentence_vectors)
+    first_article = data.articles[0].id
+    kept_rows = data.sentences[:, 0] != 0
+    removed, _ = remove_articles(index_dir, [first_article], fake_embedder)
+    assert removed == [first_article]
+    after = store.load(index_dir)
+    assert after.sentence_vectors.ntotal == int(kept_rows.sum())
+    assert np.abs(all_vectors(after.sentence_vectors) - before[kept_rows]).max() < 1e-3
+    assert fake_embedder.embedded == len(data.sentences)  # removal embedded nothing
