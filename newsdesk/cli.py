@@ -90,13 +90,14 @@ def ask_command(
     """Answer QUESTION with cited sentences from the indexed articles (``-``: read it from stdin)."""
     from qa.assistant import check_question
     from qa.render import answer_text
+    from qa.safe_text import safe_json
 
     if question == "-":
         question = question_from_stdin()
     check_question(question)  # fail fast, before any model or index is loaded
     assistant = open_or_build(settings_for(index_dir))
     answer = assistant.ask(question, k=k, sources=sources, since=since, until=until)
-    click.echo(answer.model_dump_json() if as_json else answer_text(answer))
+    click.echo(safe_json(answer.model_dump_json()) if as_json else answer_text(answer))
 
 
 def question_from_stdin() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.safe_text import visible
+from qa.safe_text import one_line
 from qa.types import Answer, Sentence
 
 NOT_FOUND = "Not found in the articles."
@@ -15,7 +15,7 @@ def citation_line(sentence: Sentence) -> str:
     where = f"{sentence.article_id}, chars {sentence.start}-{sentence.end}"
     head = f"{title} — {meta}" if meta else title
     url = f" {sentence.url}" if sentence.url else ""
-    return visible(f"{head} ({where}){url}")
+    return one_line(f"{head} ({where}){url}")  # a newline in a title must not forge an output line
 
 
 def answer_text(answer: Answer) -> str:
@@ -29,7 +29,7 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"{NOT_FOUND} Closest sentences (confidence {answer.confidence:.2f}):")
     lines.append("")
     for n, sentence in enumerate(answer.sentences, start=1):
-        lines.append(f"[{n}] {visible(' '.join(sentence.text.split()))}")
+        lines.append(f"[{n}] {one_line(sentence.text)}")
     lines.append("")
     lines.append("Sources:")
     for n, sentence in enumerate(answer.sentences, start=1):
