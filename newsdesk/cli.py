@@ -105,11 +105,12 @@ def question_from_stdin() -> str:
     from index.errors import QuestionError
     from qa.assistant import MAX_QUESTION_CHARS
 
-    raw = sys.stdin.buffer.read(4 * MAX_QUESTION_CHARS + 4)  # UTF-8: at most 4 bytes a character
+    limit = 4 * MAX_QUESTION_CHARS + 4  # UTF-8: at most 4 bytes a character
+    raw = sys.stdin.buffer.read(limit)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 3:  # not just a character cut at the read limit
+        if len(raw) < limit or exc.start < len(raw) - 3:  # not just a character cut at the read limit
             raise QuestionError(f"standard input is not UTF-8 text (byte {exc.start})") from None
         text = raw[: exc.start].decode("utf-8")
     if len(text) > MAX_QUESTION_CHARS or len(raw) > 4 * MAX_QUESTION_CHARS:
