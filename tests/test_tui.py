@@ -49,7 +49,7 @@ def app(tiny_assistant: Assistant, tmp_path: Path) -> NewsdeskApp:
 
 async def test_question_is_answered_with_cited_sentences(app: NewsdeskApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
-        await ask(pilot, BRIDGE)
+        await ask(pilot, BRIDGE, type_it=True)
         bubble = app.query_one(AnswerBubble)
         assert bubble.has_class("-answered")
         answer = bubble.answer
@@ -172,6 +172,7 @@ async def test_question_typed_while_loading_is_answered_when_ready(tiny_assistan
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert "Loading" in plain(app.query_one(StatusLine))
+        assert app.loading, "quitting now must not wait for the loading thread (run() checks this)"
         await pilot.press(*BRIDGE, "enter")
         await pilot.pause()
         bubble = app.query_one(AnswerBubble)
@@ -180,7 +181,7 @@ async def test_question_typed_while_loading_is_answered_when_ready(tiny_assistan
         release.set()
         await settle(pilot)
         await settle(pilot)
-        assert bubble.has_class("-answered")
+        assert bubble.has_class("-answered") and not app.loading
         assert any("$4.2 million" in t for t in citation_texts(app))
 
 
@@ -263,7 +264,7 @@ async def test_markup_in_articles_and_questions_is_shown_literally(markup_assist
     app = chat_app(markup_assistant, tmp_path)
     question = "How did the justices split [7-2]? [@click=app.quit]x[/] [bold]y[/bold]"
     async with app.run_test(size=(150, 45)) as pilot:
-        await ask(pilot, question)
+        await ask(pilot, question, type_it=True)
         assert plain(app.query_one(QuestionBubble)) == "You  " + question
         texts = citation_texts(app)
         assert any("split [7-2] in the case, and the clerk read [bold]x[/bold] aloud." in t for t in texts)
@@ -360,3 +361,21 @@ def test_conversation_markdown_marks_unanswered(tiny_assistant: Assistant) -> No
 def test_missing_index_error_type_is_the_one_the_app_catches(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError):
         Assistant.open(tmp_path / "none")
+
+
+def test_answer_phrase_and_syndicated_copies_are_shown_when_present() -> None:
+    from qa.types import ArticleRef
+    from tui.widgets.bubbles import meta_content, sentence_content
+
+    text = "Officials said [2,700] troops remain."
+    sentence = SimpleNamespace(
+        text=text, start=100, end=100 + len(text), span_start=115, span_end=122, title="T [x]", source="Wire",
+        published="2025-07-15T10:00:00Z", url=None, article_id="a", score=0.9,
+        also_in=[ArticleRef(article_id="b", source="Daily [b]", published="2025-07-16")],
+    )
+    content = sentence_content(3, sentence)  # type: ignore[arg-type]
+    assert str(content) == "[3] " + text
+    bold = [str(content)[s.start : s.end] for s in content.spans if "bold underline" == s.style]
+    assert bold == ["[2,700]"]
+    meta = str(meta_content(sentence))  # type: ignore[arg-type]
+    assert meta == "Wire · 2025-07-15 · T [x]  · also in Daily [b] · 2025-07-16"

@@ -28,9 +28,14 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-async def ask(pilot: Pilot[Any], question: str) -> None:
-    """Type ``question`` into the prompt, press Enter and wait for the answer."""
+async def ask(pilot: Pilot[Any], question: str, *, type_it: bool = False) -> None:
+    """Put ``question`` in the prompt (key by key if ``type_it``), press Enter, wait for the answer."""
     await settle(pilot)
-    pilot.app.query_one(PromptInput).focus()
-    await pilot.press(*question, "enter")
+    prompt = pilot.app.query_one(PromptInput)
+    prompt.focus()
+    if type_it:
+        await pilot.press(*question)
+    else:
+        prompt.value = question
+    await pilot.press("enter")
     await settle(pilot)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +73,8 @@ class NewsdeskApp(App[None]):
         self._pending: list[int] = []
         self._busy = False
         self._export_file: Path | None = None
+        self.loading = True
+        """True until the model and index have loaded (or failed to)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Header(icon="")
@@ -127,12 +131,14 @@ class NewsdeskApp(App[None]):
     # ---------------------------------------------------------------- events
 
     def on_assistant_ready(self, message: AssistantReady) -> None:
+        self.loading = False
         self.assistant = message.assistant
         self.conversation = self.assistant.conversation()
         self.status(self._ready_text())
         self._pump()
 
     def on_assistant_failed(self, message: AssistantFailed) -> None:
+        self.loading = False
         self.status(message.error, "error")
         self.push_screen(NoticeScreen(self.index_label, message.error, missing=message.missing))
 
@@ -327,5 +333,14 @@ def make_app(settings: Settings, *, export_dir: Path | None = None) -> NewsdeskA
 
 
 def run(settings: Settings) -> None:
-    """Run the chat until the user quits (``newsdesk chat``)."""
-    make_app(settings).run()
+    """Run the chat until the user quits (``newsdesk chat``).
+
+    Quitting while the model is still loading does not wait for the loading thread (it cannot be
+    interrupted and may take many seconds): the terminal is already restored, so exit at once.
+    """
+    app = make_app(settings)
+    app.run()
+    if app.loading:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(app.return_code or 0)
