@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -247,17 +248,11 @@ def markup_assistant(tmp_path: Path, tiny_corpus: Path, fake_embedder: Any) -> A
     folder.mkdir()
     (folder / "ruling.jsonl").write_text(
         '{"id": "ruling", "title": "Court splits [7-2] on [bold]markup[/bold]", "source": "[link=x]Wire[/link]", '
-        '"published": "2025-05-01", "text": ' + _json(MARKUP_TEXT) + "}\n",
+        '"published": "2025-05-01", "text": ' + json.dumps(MARKUP_TEXT) + "}\n",
         encoding="utf-8",
     )
     update_index(tmp_path / "idx", [tiny_corpus, folder], fake_embedder)
     return Assistant.open(tmp_path / "idx", embedder=fake_embedder)
-
-
-def _json(text: str) -> str:
-    import json
-
-    return json.dumps(text)
 
 
 async def test_markup_in_articles_and_questions_is_shown_literally(markup_assistant: Assistant, tmp_path: Path) -> None:
@@ -379,3 +374,39 @@ def test_answer_phrase_and_syndicated_copies_are_shown_when_present() -> None:
     assert bold == ["[2,700]"]
     meta = str(meta_content(sentence))  # type: ignore[arg-type]
     assert meta == "Wire · 2025-07-15 · T [x]  · also in Daily [b] · 2025-07-16"
+
+
+async def test_long_article_is_scrolled_to_the_cited_sentence(tmp_path: Path, fake_embedder: Any) -> None:
+    filler = "\n\n".join(f"Paragraph {n} talks about weather and nothing else at all." for n in range(60))
+    text = filler + "\n\nThe lighthouse keeper counted 917 gulls on the northern pier.\n\nThe end."
+    folder = tmp_path / "long"
+    folder.mkdir()
+    (folder / "long.json").write_text(json.dumps({"id": "long", "title": "Gulls", "text": text}), encoding="utf-8")
+    update_index(tmp_path / "idx", [folder], fake_embedder)
+    assistant = Assistant.open(tmp_path / "idx", embedder=fake_embedder)
+    app = chat_app(assistant, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ask(pilot, "How many gulls did the lighthouse keeper count on the pier?")
+        answer = app.query_one(AnswerBubble).answer
+        assert answer is not None and "917 gulls" in answer.sentences[0].text
+        await pilot.press("ctrl+o", "1")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ArticleScreen)
+        body = screen.query_one("#article-body")
+        cited = screen.query_one(".-cited", ArticleParagraph)
+        assert body.scroll_y > 0
+        assert body.region.contains_region(cited.region), "the cited paragraph is in view"
+
+
+async def test_clicking_an_earlier_answer_shows_its_sources(app: NewsdeskApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, BRIDGE)
+        await ask(pilot, COMET)
+        assert app.query_one(SourcesPanel).turn == 2
+        first = app.query(AnswerBubble).first()
+        first.scroll_visible(animate=False)
+        await pilot.pause()
+        await pilot.click(first.query_one(".answer-head"))
+        await pilot.pause()
+        assert app.query_one(SourcesPanel).turn == 1 and app.current_turn == 1
