@@ -139,6 +139,17 @@ class CopyFinder:
         self._keys: dict[int, str] = {}
         self._sets: dict[int, frozenset[int]] = {}
         self._same: dict[tuple[int, int], bool] = {}
+        self._words: dict[int, tuple[str, frozenset[str]]] = {}
+
+    def sentence_words(self, data: IndexData, row: int) -> tuple[str, frozenset[str]]:
+        """Normalised text and word set of sentence ``row`` (cached: answers revisit the same rows)."""
+        cached = self._words.get(row)
+        if cached is None:
+            tokens = words(data.sentence_text(row))
+            cached = (" ".join(tokens), frozenset(tokens))
+            if len(self._words) < 200_000:
+                self._words[row] = cached
+        return cached
 
     def same_story(self, i: int, j: int) -> bool:
         """Whether article rows ``i`` and ``j`` are the same story (identical or near-identical text)."""
@@ -183,23 +194,23 @@ def collapse(data: IndexData, rows: Sequence[int], scores: Sequence[float], k: i
     picks: list[Pick] = []
     by_text: dict[str, Pick] = {}
     folded: list[tuple[Pick, frozenset[str], int]] = []  # pick, its word set, its article row
+    articles = data.sentences[:, 0]
     for row, score in zip((int(r) for r in rows), (float(s) for s in scores), strict=True):
-        text_words = words(data.sentence_text(row))
-        article = int(data.sentences[row, 0])
-        pick = by_text.get(" ".join(text_words))
-        if pick is None and len(text_words) >= MIN_SENTENCE_WORDS:
-            pick = _near_copy(frozenset(text_words), article, folded, finder)
+        key, word_set = finder.sentence_words(data, row)
+        article = int(articles[row])
+        pick = by_text.get(key)
+        if pick is None and len(word_set) >= MIN_SENTENCE_WORDS:
+            pick = _near_copy(word_set, article, folded, finder)
         if pick is not None:
-            seen = {int(data.sentences[r, 0]) for r in [pick.row, *pick.copies]}
-            if article not in seen:
+            if article not in {int(articles[r]) for r in [pick.row, *pick.copies]}:
                 pick.copies.append(row)
             continue
         if len(picks) >= k:
             continue
         pick = Pick(row, score, [])
         picks.append(pick)
-        by_text[" ".join(text_words)] = pick
-        folded.append((pick, frozenset(text_words), article))
+        by_text[key] = pick
+        folded.append((pick, word_set, article))
     return picks
 
 
