@@ -57,7 +57,7 @@ def sizes(quick: bool) -> list[dict[str, Any]]:
                 "name": "squad-dev",
                 "articles": squad / "articles.jsonl",
                 "questions": squad / "questions.jsonl",
-                "limit": 1000 if quick else 0,
+                "limit": 300 if quick else 1000,
                 "ask": "Which NFL team represented the AFC at Super Bowl 50?",
             }
         )
@@ -127,6 +127,28 @@ def measure_size(size: dict[str, Any], work: Path, backends: tuple[str, ...]) ->
     return result
 
 
+def measure_quality(size: dict[str, Any], work: Path, backends: tuple[str, ...]) -> dict[str, Any]:
+    """hit@1 and friends of the full system on every question of ``size``, per backend."""
+    out: dict[str, Any] = {"size": size["name"], "backends": {}}
+    for backend in backends:
+        log(f"{size['name']}: quality on all of {size['questions'].name} with {backend}")
+        index_dir = work / f"{size['name']}-{backend}"
+        run = run_child([python(), "-m", "bench.quality", str(index_dir), str(size["questions"])], env=env_for(backend), cwd=ROOT)
+        out["backends"][backend] = json.loads(run.stdout.strip().splitlines()[-1]) | {"seconds": round(run.seconds, 1)}
+    reference = out["backends"].get("torch", {}).get("hits")
+    for metrics in out["backends"].values():
+        hits = metrics.pop("hits")
+        if reference is not None:
+            metrics["questions_differing_from_torch"] = sum(a != b for a, b in zip(hits, reference, strict=True))
+    return out
+
+
+def save(path: Path, report: dict[str, Any]) -> None:
+    """Write the report so far (a run stopped half-way keeps what it measured)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
 def _child(run: ChildRun) -> dict[str, Any]:
     return {"seconds": round(run.seconds, 2), "peak_rss_mb": round(run.peak_rss_mb, 1)}
 
@@ -160,7 +182,9 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 SQuAD questions and 300k scale vectors")
+    parser.add_argument(
+        "--quick", action="store_true", help="300 SQuAD questions for latency, no full-set quality run, 300k scale vectors"
+    )
     parser.add_argument("--scale", type=int, default=None, help="synthetic vectors for the scale test (0 = skip)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated backends to measure")
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON output (default {OUT.relative_to(ROOT)})")
@@ -178,8 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     try:
         report["sizes"] = {}
-        for size in sizes(args.quick):
+        chosen = sizes(args.quick)
+        for size in chosen:
             report["sizes"][size["name"]] = measure_size(size, work, backends)
+            save(args.out, report)
+        squad = next((s for s in chosen if s["name"] == "squad-dev"), None)
+        if squad is not None and not args.quick:
+            report["quality"] = measure_quality(squad, work, backends)
+            save(args.out, report)
         if scale_n:
             seed = work / ("squad-dev-" + backends[-1] if "squad-dev" in report["sizes"] else "corpus-" + backends[-1])
             log(f"scale: {scale_n:,} synthetic vectors, Flat against the size-chosen index")
@@ -189,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     report["default_backend"] = default_backend(report)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    report["machine"]["load_average_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    save(args.out, report)
     print(render(report))
     log(f"wrote {args.out} in {report['total_seconds']:.0f} s")
     return 0

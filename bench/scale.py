@@ -9,6 +9,7 @@ generator and are not in the base. ``python -m bench.scale INDEX_DIR N`` prints 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ import numpy as np
 from bench.measure import percentiles
 
 QUERIES = 300
+FLAT_TIMED = 50
+"""Exact single-query searches timed (each scans every vector)."""
 CHUNK = 50_000
 
 
@@ -85,7 +88,7 @@ def run(real: np.ndarray, n: int) -> dict[str, Any]:
     flat.add(base)
     flat_build = time.perf_counter() - started
     _, truth = flat.search(queries, 10)
-    flat_ms, _ = single_query_ms(flat, queries[:100])
+    flat_ms, _ = single_query_ms(flat, queries[:FLAT_TIMED])
     started = time.perf_counter()
     approx = make_vector_index(base, dim)
     approx_build = time.perf_counter() - started
@@ -96,6 +99,7 @@ def run(real: np.ndarray, n: int) -> dict[str, Any]:
         "dim": dim,
         "real_vectors_seeding": len(real),
         "generate_seconds": round(generated, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "flat": {
             "build_seconds": round(flat_build, 2),
             "latency_ms": percentiles(flat_ms),
