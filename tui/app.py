@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,9 @@ from tui.widgets import PromptInput, SourcesPanel, StatusLine, Transcript
 AssistantFactory = Callable[[], Any]
 """Returns a loaded :class:`qa.Assistant` (called in a worker thread); tests pass a fake."""
 
+
+LOADING = "Loading the model and index…"
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 CHAT_ACTIONS = frozenset({"new_conversation", "focus_sources", "export", "copy_answer", "cite", "focus_prompt"})
 """Actions that only make sense on the chat screen itself."""
@@ -86,8 +90,10 @@ class NewsdeskApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.status("Loading the model and index…", "busy")
+        self.status(LOADING, "busy")
         self.query_one(PromptInput).focus()
+        self._load_started = time.monotonic()
+        self._spinner = self.set_interval(0.2, self._tick_loading)
         # start loading once the first frame is out: the model import competes for the GIL
         self.call_after_refresh(self.set_timer, 0.05, self.load_assistant)
 
@@ -132,6 +138,7 @@ class NewsdeskApp(App[None]):
 
     def on_assistant_ready(self, message: AssistantReady) -> None:
         self.loading = False
+        self._spinner.stop()
         self.assistant = message.assistant
         self.conversation = self.assistant.conversation()
         self.status(self._ready_text())
@@ -139,6 +146,7 @@ class NewsdeskApp(App[None]):
 
     def on_assistant_failed(self, message: AssistantFailed) -> None:
         self.loading = False
+        self._spinner.stop()
         self.status(message.error, "error")
         self.push_screen(NoticeScreen(self.index_label, message.error, missing=message.missing))
 
@@ -207,7 +215,7 @@ class NewsdeskApp(App[None]):
         if self.assistant is not None:
             self.conversation = self.assistant.conversation()
         self.query_one(PromptInput).focus()
-        self.status("New conversation. " + self._ready_text() if self.assistant else "Loading the model and index…")
+        self.status("New conversation. " + self._ready_text() if self.assistant else LOADING, "ready" if self.assistant else "busy")
 
     def action_cite(self, number: int) -> None:
         """Open citation ``number`` of the selected (by default the latest) answer."""
@@ -307,6 +315,14 @@ class NewsdeskApp(App[None]):
     def _ready_text(self) -> str:
         count = len(getattr(getattr(self.assistant, "data", None), "articles", []) or [])
         return f"Ready · {count} article{'s' if count != 1 else ''} indexed · ask away"
+
+    def _tick_loading(self) -> None:
+        if not self.loading:
+            return
+        elapsed = time.monotonic() - self._load_started
+        frame = SPINNER[int(elapsed * 5) % len(SPINNER)]
+        waiting = f" · {len(self._pending)} question(s) waiting" if self._pending else ""
+        self.status(f"{frame} {LOADING} {elapsed:.0f}s{waiting}", "busy")
 
     def _weak_below(self) -> float:
         """Score under which a sentence of an answer is shown muted ("less related")."""
