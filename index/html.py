@@ -33,13 +33,13 @@ _STAFF = re.compile(
     r"(?:writer|reporter|correspondent|editor)s?|(?:[a-z]+\s+)?correspondent|staff)$",
     re.I,
 )
-_DATELINE = re.compile(
-    rf"^(?:(?:published|updated|posted|last updated|first published)\b[\s:]*.*\d{{4}}.*"
-    rf"|(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)[a-z]*\.?,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
-    rf"(?:\s*(?:at|,|-|–|—)?\s*\d{{1,2}}[:.]\d{{2}}\s*(?:a\.?m\.?|p\.?m\.?)?(?:\s*[A-Z]{{2,4}})?)?"
-    rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ][\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?)?)$",
+_STAMP_LEAD = re.compile(r"^(?:(?:first |last |originally )?(?:published|updated|posted|modified)|date)\b\s*:?\s*(?:on\s+)?", re.I)
+_STAMP_WORD = re.compile(
+    rf"^(?:{_MONTH}|(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)[a-z]*\.?|at|on|a\.?m\.?|p\.?m\.?|"
+    r"\d[\d:/.+T-]*(?:st|nd|rd|th|Z)?|[|·•–—-])$",
     re.I,
 )
+_TIME_ZONE = re.compile(r"^\(?[A-Z]{2,4}\)?$")
 _BOILERPLATE = re.compile(
     r"^(?:advertisement|advertising|sponsored\b|subscribe\b|sign up\b|share (?:this|on)\b|read more\b|"
     r"related(?: stories| articles| coverage)?\s*:?$|more from\b|follow us\b|click here\b|copyright\b|©|\(c\)\s*\d{4}|"
@@ -103,7 +103,17 @@ def is_boilerplate(paragraph: str) -> bool:
     text = paragraph.strip()
     if len(text) > _MAX_BOILERPLATE_CHARS:
         return False
-    return bool(_BOILERPLATE.match(text) or _DATELINE.match(text) or _STAFF.match(text) or is_byline(text))
+    return bool(_BOILERPLATE.match(text) or is_dateline(text) or _STAFF.match(text) or is_byline(text))
+
+
+def is_dateline(text: str) -> bool:
+    """``Published November 6, 2024``, ``Updated: 2025-03-14 10:32 GMT``, ``March 14, 2025 at 9:30 a.m.``:
+    a date and time, optionally after "Published"/"Updated", and nothing else."""
+    rest = _STAMP_LEAD.sub("", text.strip(), count=1)
+    tokens = [t.strip(",.;()") or "," for t in rest.split()]
+    if not tokens or not any(c.isdigit() for c in rest):
+        return False
+    return all(t == "," or _STAMP_WORD.match(t) or _TIME_ZONE.match(t) for t in tokens)
 
 
 def is_byline(text: str) -> bool:
