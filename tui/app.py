@@ -24,6 +24,7 @@ from qa.types import Answer
 from tui.export import conversation_markdown, export_path, write_text
 from tui.messages import AnswerFailed, AnswerReady, AssistantFailed, AssistantReady, CitationSelected, TurnSelected
 from tui.screens import ArticleScreen, Cited, HelpScreen, NoticeScreen
+from tui.text import one_line
 from tui.widgets import PromptInput, SourcesPanel, StatusLine, Transcript
 
 AssistantFactory = Callable[[], Any]
@@ -90,6 +91,7 @@ class NewsdeskApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = one_line(self.index_label)
         self.status(LOADING, "busy")
         self.query_one(PromptInput).focus()
         self._load_started = time.monotonic()
