@@ -410,3 +410,15 @@ async def test_clicking_an_earlier_answer_shows_its_sources(app: NewsdeskApp) ->
         await pilot.click(first.query_one(".answer-head"))
         await pilot.pause()
         assert app.query_one(SourcesPanel).turn == 1 and app.current_turn == 1
+
+
+async def test_seed_question_with_the_real_model(corpus_assistant: Assistant, tmp_path: Path) -> None:
+    app = chat_app(corpus_assistant, tmp_path)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await ask(pilot, "How many troops remain in the Los Angeles area?")
+        first = app.query(CitationLine).first()
+        assert "roughly 2,700 Guard and Marine forces remain" in plain(first.query_one(".citation-text", Static))
+        title = "Pentagon withdraws 2,000 National Guard troops from Los Angeles"
+        assert title in plain(first.query_one(".citation-meta", Static))
+        screen = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+        assert "roughly 2,700 Guard and Marine forces remain" in screen and title in screen

@@ -31,6 +31,10 @@ def answer_markdown(answer: Answer) -> str:
         url = f" <{_line(s.url)}>" if s.url else ""
         lines.append(f"{number}. {_line(s.text)}")
         lines.append(f"   — {cite}{url} ({_line(s.article_id)}, chars {s.start}-{s.end})")
+        copies = getattr(s, "also_in", None) or []
+        if copies:
+            names = ", ".join(_line(" ".join(p for p in (c.source, c.published) if p) or c.article_id) for c in copies)
+            lines.append(f"   — also in: {names}")
     return "\n".join(lines)
 
 
