@@ -1,5 +1,8 @@
 """Browsing the index: ``newsdesk list``, ``newsdesk show ID`` and ``newsdesk remove ID...``.
 
+``list --copies`` shows only articles that are syndicated copies of another (same story, see
+:mod:`index.syndication`), each with the ids of its copies.
+
 ``list`` and ``show`` read the index only (no model is loaded). ``remove`` is all or nothing: when
 any id is unknown it removes nothing, names the unknown ids and exits 2.
 """
@@ -23,16 +26,36 @@ from newsdesk.cli import cli, filter_options, index_option, settings_for, stderr
 @index_option
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of tab-separated text.")
+@click.option(
+    "--copies", is_flag=True, help="Only syndicated copies (same story, several articles), with the ids of the others."
+)
 def list_command(
-    index_dir: Path | None, sources: tuple[str, ...], since: str | None, until: str | None, as_json: bool
+    index_dir: Path | None,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    copies: bool,
 ) -> None:
     """List the indexed articles: id, outlet, date and title, one per line (tab-separated)."""
     articles = _load_articles(index_dir)
-    for article in select(articles, sources, since, until):
+    shown = select(articles, sources, since, until)
+    others: dict[str, list[str]] = {}
+    if copies:
+        from index.syndication import find_copies
+
+        for group in find_copies([a.text for a in articles]):
+            ids = [articles[i].id for i in group]
+            others.update({i: [o for o in ids if o != i] for i in ids})
+        shown = [a for a in shown if a.id in others]
+    for article in shown:
         if as_json:
-            click.echo(json.dumps(_summary(article), ensure_ascii=False))
+            extra = {"copies": others[article.id]} if copies else {}
+            click.echo(json.dumps({**_summary(article), **extra}, ensure_ascii=False))
         else:
-            fields = (article.id, article.source or "-", article.published or "-", article.title or "(untitled)")
+            fields = [article.id, article.source or "-", article.published or "-", article.title or "(untitled)"]
+            if copies:
+                fields.append("copies: " + ", ".join(others[article.id]))
             click.echo("\t".join(_safe(" ".join(f.split())) for f in fields))
 
 

@@ -128,3 +128,16 @@ def test_remove_is_all_or_nothing(fake_cli, news_index: Path, capsys) -> None:  
 def test_remove_needs_an_id(fake_cli, news_index: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert fake_cli(["remove", "--index", str(news_index)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_list_copies_shows_the_wire_story_groups(fake_cli, news_index: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert fake_cli(["list", "--index", str(news_index), "--copies"]) == 0
+    rows = lines(capsys.readouterr().out)
+    assert {r[1] for r in rows} == {"Northfield Gazette", "Valley Times", "Metro Ledger"}
+    assert all(r[3].startswith("Ferry") and r[4].startswith("copies: ") for r in rows)
+    ids = {r[0] for r in rows}
+    for r in rows:
+        assert set(r[4].removeprefix("copies: ").split(", ")) == ids - {r[0]}
+    assert fake_cli(["list", "--index", str(news_index), "--copies", "--json", "--source", "Metro Ledger"]) == 0
+    [obj] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert obj["source"] == "Metro Ledger" and len(obj["copies"]) == 2
