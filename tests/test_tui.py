@@ -422,3 +422,24 @@ async def test_seed_question_with_the_real_model(corpus_assistant: Assistant, tm
         assert title in plain(first.query_one(".citation-meta", Static))
         screen = html.unescape(app.export_screenshot()).replace("\xa0", " ")
         assert "roughly 2,700 Guard and Marine forces remain" in screen and title in screen
+
+
+async def test_enter_on_a_sentence_in_the_transcript_opens_it(app: NewsdeskApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, BRIDGE)
+        await ask(pilot, COMET)
+        transcript = app.query_one("#transcript")
+        transcript.focus()
+        await pilot.pause()
+        second = app.query_one(SourcesPanel)  # the latest answer is turn 2
+        assert second.turn == 2
+        await pilot.press("down", "up", "up")
+        cursor = transcript.cursor  # type: ignore[attr-defined]
+        assert cursor is not None and (cursor.turn, cursor.number) == (1, 5)
+        assert cursor.has_class("-cursor")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        answer = app.turns[0].answer
+        assert answer is not None
+        assert app.screen.highlighted == (answer.sentences[4].start, answer.sentences[4].end)

@@ -14,6 +14,7 @@ KEYS = [
     ("Ctrl+N", "new conversation (follow-ups start afresh)"),
     ("1 … 9", "open citation [n] of the selected answer (outside the question box)"),
     ("Tab", "move between the question box, the answers and the sources"),
+    ("Up/Down, Enter", "in the answers: pick a cited sentence, open it in its article"),
     ("Enter in Sources", "open the article at its cited sentence"),
     ("click a sentence", "open it in its article"),
     ("Esc", "back to the chat; in the chat, back to the question box"),
