@@ -45,7 +45,7 @@ class QuestionVectors:
         self.inner = inner
         for name in ("name", "backend", "fingerprint", "dim", "max_tokens"):
             setattr(self, name, getattr(inner, name))
-        unique = list(dict.fromkeys(t.strip() for t in texts))
+        unique = sorted(dict.fromkeys(t.strip() for t in texts), key=len)  # similar lengths pad less
         self._vectors: dict[str, Any] = {}
         started = time.perf_counter()
         for begin in range(0, len(unique), batch):
