@@ -47,6 +47,7 @@ _BOILERPLATE = re.compile(
     r"accept (?:all )?cookies|skip to (?:main )?content|comments?\s*\(\d+\)$|photo:|image:|getty images$)",
     re.I,
 )
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _MAX_BOILERPLATE_CHARS = 300
 """Only paragraphs this short can be dropped as boilerplate; longer ones are article text."""
 
@@ -134,8 +135,8 @@ def page_metadata(page: str) -> dict[str, str]:
     import lxml.html
     from lxml.etree import ParserError
 
-    try:
-        tree = lxml.html.fromstring(page)
+    try:  # lxml refuses a str that still carries its XML declaration (saved XHTML pages)
+        tree = lxml.html.fromstring(_XML_DECLARATION.sub("", page, count=1))
     except (ParserError, ValueError):
         return {}
     found: dict[str, str] = {}

@@ -195,3 +195,14 @@ def test_no_boilerplate_sentence_is_ever_in_the_index(tmp_path: Path, fake_embed
     for text in texts:
         for marker in BOILERPLATE:
             assert marker.casefold() not in text.casefold(), (marker, text)
+
+
+def test_saved_xhtml_with_an_xml_declaration_keeps_its_metadata() -> None:
+    xhtml = page("harbor-tunnel.html").replace("<!DOCTYPE html>", '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>')
+    assert page_metadata(xhtml)["site_name"] == "The Coastal Courier"
+    assert extract_html(xhtml) == extract_html(page("harbor-tunnel.html"))
+
+
+@pytest.mark.parametrize("junk", ["", "   ", "<html></html>", "\x00\x01binary", "<p>Too short.</p>"])
+def test_pages_without_an_article_give_none(junk: str) -> None:
+    assert extract_html(junk) is None
