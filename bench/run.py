@@ -57,7 +57,7 @@ def sizes(quick: bool) -> list[dict[str, Any]]:
                 "name": "squad-dev",
                 "articles": squad / "articles.jsonl",
                 "questions": squad / "questions.jsonl",
-                "limit": 300 if quick else 1000,
+                "limit": 300 if quick else 500,
                 "ask": "Which NFL team represented the AFC at Super Bowl 50?",
             }
         )
@@ -183,10 +183,13 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="300 SQuAD questions for latency, no full-set quality run, 300k scale vectors"
+        "--quick", action="store_true", help="300 (not 500) SQuAD questions for latency, no full-set quality run, 300k scale vectors"
     )
     parser.add_argument("--scale", type=int, default=None, help="synthetic vectors for the scale test (0 = skip)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated backends to measure")
+    parser.add_argument("--sizes", default="corpus,squad-dev", help="comma-separated sizes to measure")
+    parser.add_argument("--quality-backends", default=None, help="backends for the full-set quality run (default: all)")
+    parser.add_argument("--reuse", type=Path, default=None, help="take sizes not measured now from this saved JSON")
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON output (default {OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
@@ -202,16 +205,25 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     try:
         report["sizes"] = {}
-        chosen = sizes(args.quick)
+        wanted = {n.strip() for n in args.sizes.split(",") if n.strip()}
+        chosen = [s for s in sizes(args.quick) if s["name"] in wanted]
+        if args.reuse is not None:
+            saved = json.loads(args.reuse.read_text(encoding="utf-8"))
+            report["reused"] = {"from": str(args.reuse), "date": saved.get("date"), "sizes": []}
+            for name, measured in saved.get("sizes", {}).items():
+                if name not in wanted:
+                    report["sizes"][name] = measured
+                    report["reused"]["sizes"].append(name)
         for size in chosen:
             report["sizes"][size["name"]] = measure_size(size, work, backends)
             save(args.out, report)
         squad = next((s for s in chosen if s["name"] == "squad-dev"), None)
         if squad is not None and not args.quick:
-            report["quality"] = measure_quality(squad, work, backends)
+            quality_backends = tuple(b for b in (args.quality_backends or ",".join(backends)).split(",") if b in backends)
+            report["quality"] = measure_quality(squad, work, quality_backends)
             save(args.out, report)
-        if scale_n:
-            seed = work / ("squad-dev-" + backends[-1] if "squad-dev" in report["sizes"] else "corpus-" + backends[-1])
+        if scale_n and chosen:
+            seed = work / f"{chosen[-1]['name']}-{backends[-1]}"
             log(f"scale: {scale_n:,} synthetic vectors, Flat against the size-chosen index")
             scale = run_child([python(), "-m", "bench.scale", str(seed), str(scale_n)], env=env_for(), cwd=ROOT)
             report["scale"] = json.loads(scale.stdout.strip().splitlines()[-1]) | {"peak_rss_mb": round(scale.peak_rss_mb, 1)}

@@ -58,7 +58,8 @@ def ratios(size: dict[str, Any], backend: str) -> dict[str, float]:
 def render(report: dict[str, Any]) -> str:
     lines = [
         f"newsdesk bench, {report['date']}, {report['machine']['cpus']} CPUs ({report['machine']['simd']})"
-        + (", --quick" if report.get("quick") else ""),
+        + (", --quick" if report.get("quick") else "")
+        + (f"; {', '.join(report['reused']['sizes'])} from the run of {report['reused']['date']}" if report.get("reused") else ""),
         "",
         "| size | backend | sentences | build s | vs naive | re-index s | vs build | answer p50 / p95 / p99 ms "
         "| hit@1 | cold ask s | vs bare load | peak RSS build / answer MB | index MB |",
