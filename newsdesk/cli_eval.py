@@ -39,6 +39,8 @@ def eval_command(
 
     questions = load_questions(questions_file)  # fail fast, before any model or index is loaded
     filters = _filters(sources, since, until)
+    for path in (predictions, report):
+        _check_writable(path)  # before a long run, not after it
     settings = settings_for(index_dir)
     assistant = open_or_build(settings)
     results, metrics = _evaluate(assistant, questions, filters, compare)
@@ -69,6 +71,22 @@ def eval_command(
         from eval.report import side_by_side, text_table
 
         click.echo(text_table(side_by_side(results, metrics)))
+
+
+def _check_writable(path: Path | None) -> None:
+    from index.errors import BadInputError
+
+    if path is None:
+        return
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise BadInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if not existed:
+        path.unlink()
 
 
 def _filters(sources: tuple[str, ...], since: str | None, until: str | None) -> dict[str, Any]:

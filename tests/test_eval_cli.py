@@ -131,6 +131,15 @@ def test_eval_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, content, e
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
+def test_eval_checks_output_paths_before_answering(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    argv = ["eval", str(QUESTIONS), "--index", str(tmp_path / "none"), "--report", str(blocker / "r.md")]
+    assert cli.main(argv) == 2  # fails on the path, not on the missing index
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot write {blocker / 'r.md'}" in err
+
+
 class _Recorder:
     """Stands in for ``qa.Assistant``: records which object was asked what, in which order."""
 
