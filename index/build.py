@@ -138,9 +138,10 @@ def update_index(
             old = _load_existing(index_dir, embedder)
         except IndexCorruptError as exc:  # the hint says "run newsdesk index": that must then work
             old = None
-            report.problems.append(Problem(str(index_dir), f"{exc}; rebuilt from the paths given", skipped=False))
+            damage = str(exc).replace(f"; {store.REBUILD_HINT}", "")
+            report.problems.append(Problem(damage, "the index was damaged; rebuilt from the paths given", skipped=False))
             if notify is not None:
-                notify(f"warning: {exc}; rebuilding it from the paths given")
+                notify(f"warning: {damage}; rebuilding the index from the paths given")
         incoming = {a.id: a for a in loaded.articles}
         kept: list[tuple[Article, str, int | None]] = []  # article, hash, row in old (None = embed)
         old_rows = {a.id: i for i, a in enumerate(old.articles)} if old else {}
