@@ -406,6 +406,8 @@ class VerifyReport:
     """Files in the generation folder that the manifest does not list (never read)."""
     previous: int | None
     """The previous generation kept on disk, if any."""
+    leftovers: list[str] = field(default_factory=list)
+    """Temp files and unpublished generations of interrupted writers (the next write removes them)."""
 
 
 def verify(index_dir: Path) -> VerifyReport:
@@ -428,6 +430,13 @@ def verify(index_dir: Path) -> VerifyReport:
         manifest_checked=bool(pointer and pointer.manifest_sha256),
         unlisted=sorted(present - listed),
         previous=older[-1] if older else None,
+        leftovers=sorted(
+            entry.name
+            for entry in index_dir.iterdir()
+            if entry.name.startswith(".tmp-")
+            or (entry.name.startswith(".") and entry.name.endswith(".tmp"))
+            or ((m := _GEN.match(entry.name)) is not None and int(m.group(1)) > generation)
+        ),
     )
 
 

@@ -37,6 +37,8 @@ def verify_command(index_dir: Path | None, skip_model: bool) -> None:
         f"{counts.get('chunks', 0)} chunks; vector counts, dimensions and row references agree",
         f"model: {model.name} (backend {model.backend}, sha256 {model.fingerprint[:12]}, dim {model.dim})",
     ]
+    if report.leftovers:
+        lines.append(f"left by an interrupted write (the next index removes them): {', '.join(report.leftovers)}")
     if report.unlisted:
         lines.append(f"ignored (not in the manifest, never read): {', '.join(report.unlisted)}")
     click.echo(visible("\n".join(lines)))  # file names come from the disk: show control codes as escapes

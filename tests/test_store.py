@@ -40,6 +40,9 @@ def test_leftovers_of_dead_writers_are_cleaned_by_the_next_write(tiny_index: Pat
     (tiny_index / ".writer.json.99999.tmp").write_text("{")
     shutil.copytree(tiny_index / "gen-000001", tiny_index / "gen-000002")  # renamed, never published
     assert store.current_generation(tiny_index) == 1  # readers ignore all of it
+    assert store.verify(tiny_index).leftovers == [
+        ".CURRENT.99999.tmp", ".tmp-gen-000002-99999", ".writer.json.99999.tmp", "gen-000002"
+    ]
     report = update_index(tiny_index, [write_extra(tmp_path / "extra")], FakeEmbedder())
     assert report.generation == 3  # numbers are never reused
     assert leftovers(tiny_index) == [] and generations(tiny_index) == ["gen-000001", "gen-000003"]
@@ -119,7 +122,7 @@ def test_verify_reports_what_it_checked(tiny_index: Path, capsys: pytest.Capture
     (tiny_index / "gen-000001" / "metadata.pkl").write_bytes(b"planted")
     report = store.verify(tiny_index)
     assert (report.generation, report.files, report.counts) == (1, 16, {"articles": 5, "sentences": 14, "chunks": 5})
-    assert report.unlisted == ["metadata.pkl"] and report.manifest_checked
+    assert report.unlisted == ["metadata.pkl"] and report.manifest_checked and report.leftovers == []
     assert main(["verify", "--index", str(tiny_index), "--no-model"]) == 0
     out = capsys.readouterr().out
     assert "generation 1 (format 1)" in out and "16 checked (size and sha256)" in out
