@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -167,10 +168,16 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
     """Load one file; ``root`` is the folder ids are derived relative to."""
     where = str(file)
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return [], [Problem(where, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; skipped unread")]
-        raw = file.read_bytes()
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            return [], [Problem(where, "not a regular file; skipped")]
+        if info.st_size > MAX_FILE_BYTES:
+            limit = f"{info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
+            return [], [Problem(where, f"file is {limit}; skipped unread")]
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            return [], [Problem(where, f"file grew over the {MAX_FILE_BYTES:,}-byte limit while read; skipped")]
     except OSError as exc:
         return [], [Problem(where, f"cannot read: {exc.strerror or exc}")]
     if file.suffix.lower() in (".xml", ".rss", ".atom"):  # feeds: feedparser reads the bytes and their declared encoding

@@ -5,6 +5,7 @@ articles are kept, nothing raises. Unicode of every kind keeps citation offsets 
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -124,13 +125,14 @@ def bad_folder(tmp_path: Path) -> Path:
 
 
 def test_bad_files_are_named_and_the_good_ones_kept(bad_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_read = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self: Path) -> bytes:
-        assert self.name != "huge.txt", "the huge file was read"
-        return real_read(self)
+    def spy_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        assert self.name != "huge.txt", "the huge file was opened"
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", spy_open)
+    os.mkfifo(bad_folder / "pipe.txt")  # would block a reader forever
     result = load_paths([bad_folder])
     ids = [a.id for a in result.articles]
     assert ids == ["ok-1", "ok-3", "same", "latin1", "utf16-nobom", "utf16"]
@@ -153,7 +155,8 @@ def test_bad_files_are_named_and_the_good_ones_kept(bad_folder: Path, monkeypatc
     assert problems["zz-other.json"].reason == f"duplicate id 'ok-1', first seen in {bad_folder}/broken.jsonl:1; skipped"
     assert problems["punct.txt"].reason == "text has no letters or digits; skipped"
     assert problems["huge.txt"].reason == f"file is {MAX_FILE_BYTES + 1:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; skipped unread"
-    assert len(result.problems) == 13  # notes.csv is not an article file and not a problem
+    assert problems["pipe.txt"].reason == "not a regular file; skipped"
+    assert len(result.problems) == 14  # notes.csv is not an article file and not a problem
 
 
 def test_cli_index_of_bad_files(
