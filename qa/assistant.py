@@ -109,14 +109,16 @@ class Assistant:
         found = self.retriever.candidates(query, allowed)
         if len(found.rows) == 0:
             return Answer(question=question, answered=False, confidence=0.0, sentences=[])
-        scores = ranker.score(found.features)
+        logits = ranker.logits(found.features)
+        scores = ranker.sentence_scores(logits)
         if previous is not None and previous.sentences:
             scores = self._follow_up_prior(found.rows, scores, previous)
         order = np.argsort(-scores, kind="stable")
         picks = syndication.collapse(self.data, found.rows[order], scores[order], k, self.copies)
         sentences = [self._sentence(pick.row, pick.score, pick.copies) for pick in picks]
-        confidence = float(scores[order[0]])
-        answered = confidence >= self.settings.min_confidence
+        evidence = ranker.confidence_features(found.features[order], logits[order])
+        confidence = ranker.confidence(evidence)
+        answered = ranker.answerable(evidence) >= self.settings.min_confidence
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
 
     def _follow_up_prior(self, rows: np.ndarray, scores: np.ndarray, previous: Answer) -> np.ndarray:

@@ -1,31 +1,93 @@
-"""Turns candidate evidence into sentence scores: a small logistic model, fitted offline.
+"""Turns candidate evidence into scores, confidence and an answer/decline decision.
 
-A score is the model's estimate that the sentence contains the answer, so the top score is
-the answer's confidence. The weights are hand-set starting values over the features of
-:data:`qa.retriever.FEATURES`.
+Three small linear models over :data:`qa.retriever.FEATURES`, fitted by ``python -m eval.fit``
+and stored in ``qa/weights.json``:
+
+- the ranking score orders candidates (fitted listwise: the right sentence should come first);
+- Platt scaling maps it to a sentence score in [0, 1];
+- two logistic models over the top candidate's evidence estimate the *confidence* that the
+  first sentence is right, and that the articles answer the question at all.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from qa.retriever import FEATURES
 
-WEIGHTS: dict[str, float] = {
-    "cos": 7.0,
-    "cos_chunk": 2.0,
-    "bm25": 1.0,
-    "coverage": 2.5,
-    "coverage_context": 1.0,
-    "rrf": 1.5,
-    "type_match": 0.5,
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+_DEFAULT = {
+    "ranking": {"cos": 7.0, "coverage": 2.5, "bm25": 1.0, "cos_chunk": 1.0, "type_match": 0.5},
+    "platt": [1.0, -5.0],
+    "confidence": [[1.0, 0.5, 0.0, 0.0, 0.0], -5.0],
+    "answerable": [[1.0, 0.5, 0.0, 0.0, 0.0], -5.0],
 }
-BIAS = -8.0
 
 
-def score(features: np.ndarray, weights: dict[str, float] | None = None, bias: float | None = None) -> np.ndarray:
-    """Probability-like score in [0, 1] for each row of ``features``."""
-    w = weights or WEIGHTS
-    vector = np.array([w.get(name, 0.0) for name in FEATURES], dtype=np.float32)
-    logits = features @ vector + (BIAS if bias is None else bias)
-    return 1.0 / (1.0 + np.exp(-logits))
+@dataclass(frozen=True, slots=True)
+class Model:
+    """The fitted weights."""
+
+    ranking: np.ndarray
+    platt: tuple[float, float]
+    confidence: tuple[np.ndarray, float]
+    answerable: tuple[np.ndarray, float]
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    """The models from ``qa/weights.json`` (built-in starting values when it is absent)."""
+    raw = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")) if WEIGHTS_FILE.is_file() else _DEFAULT
+    ranking = np.array([raw["ranking"].get(name, 0.0) for name in FEATURES], dtype=np.float64)
+    return Model(
+        ranking=ranking,
+        platt=(float(raw["platt"][0]), float(raw["platt"][1])),
+        confidence=(np.array(raw["confidence"][0], np.float64), float(raw["confidence"][1])),
+        answerable=(np.array(raw["answerable"][0], np.float64), float(raw["answerable"][1])),
+    )
+
+
+def logits(features: np.ndarray) -> np.ndarray:
+    """Ranking score of each candidate (higher is better)."""
+    return features.astype(np.float64) @ model().ranking
+
+
+def sentence_scores(ranking: np.ndarray) -> np.ndarray:
+    """Ranking scores mapped to [0, 1]: the estimated chance each sentence holds the answer."""
+    a, b = model().platt
+    return _sigmoid(a * ranking + b)
+
+
+def confidence_features(ordered_features: np.ndarray, ordered_logits: np.ndarray) -> np.ndarray:
+    """Evidence for the top candidate: its score, margin over the next, cosine, coverage, type."""
+    if len(ordered_logits) == 0:
+        return np.zeros(5)
+    column = {name: i for i, name in enumerate(FEATURES)}
+    top = ordered_features[0]
+    margin = ordered_logits[0] - ordered_logits[1] if len(ordered_logits) > 1 else 1.0
+    return np.array(
+        [ordered_logits[0], margin, top[column["cos"]], top[column["coverage"]], top[column["type_match"]]],
+        dtype=np.float64,
+    )
+
+
+def confidence(evidence: np.ndarray) -> float:
+    """Estimated probability that the first sentence answers the question."""
+    w, b = model().confidence
+    return float(_sigmoid(evidence @ w + b))
+
+
+def answerable(evidence: np.ndarray) -> float:
+    """Estimated probability that the articles hold the answer at all."""
+    w, b = model().answerable
+    return float(_sigmoid(evidence @ w + b))
+
+
+def _sigmoid(x: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))

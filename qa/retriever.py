@@ -23,15 +23,21 @@ CONTEXT_WEIGHT = 0.5
 FEATURES = (
     "cos",
     "cos_chunk",
+    "cos_neighbour",
+    "cos_article",
     "bm25",
     "coverage",
     "coverage_context",
-    "rrf",
+    "coverage_local",
+    "bigrams",
+    "dense_rank",
+    "lexical_rank",
+    "chunk_rank",
     "type_match",
 )
 """Evidence measured for every candidate sentence, in the order of the feature matrix."""
 
-_NUMBER = re.compile(r"\d")
+_NUMBER_TOKEN = re.compile(r"\d[\d,.]*")
 _YEAR_OR_DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|"
     r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday)\b",
@@ -80,11 +86,23 @@ class Retriever:
         self.lexical_depth = lexical_depth
         self.chunk_depth = chunk_depth
         self._sentence_chunk = _context_chunks(data.chunks, len(data.sentences))
-        self._sentence_terms: dict[int, frozenset[str]] = {}
+        starts = np.searchsorted(data.sentences[:, 0], np.arange(len(data.articles) + 1)) if len(data.sentences) else None
+        self._article_rows = starts
+        self._term_counts: dict[int, dict[str, int]] = {}
+        self._title_terms: dict[int, frozenset[str]] = {}
+        self._context_cache: dict[int, frozenset[str]] = {}
+        _single_thread_search()
+        self._sentence_terms: dict[int, tuple[str, ...]] = {}
 
-    def prepare(self, text: str, context: str | None = None) -> Query:
-        """Embed and analyse a question; ``context`` (an earlier question) counts for less."""
-        vector = self.embedder.embed([text] if context is None else [text, context])
+    def prepare(self, text: str, context: str | None = None, *, vector: np.ndarray | None = None) -> Query:
+        """Embed and analyse a question; ``context`` (an earlier question) counts for less.
+
+        ``vector`` is the question's embedding when the caller has it already (batch runs).
+        """
+        if vector is not None and context is None:
+            vector = vector.reshape(1, -1)
+        else:
+            vector = self.embedder.embed([text] if context is None else [text, context])
         query_terms = list(dict.fromkeys(terms(text)))
         idf = self.data.sentence_bm25.idf(query_terms)
         if context is None:
@@ -121,7 +139,8 @@ class Retriever:
         rows = np.unique(np.concatenate(pool)).astype(np.int64)
         if allowed is not None:
             rows = rows[allowed[rows]]
-        return Candidates(rows, self._features(query, rows, dense_rows, lexical_rows, bm25_all))
+        ranks = (dense_rows, lexical_rows, chunk_rows)
+        return Candidates(rows, self._features(query, rows, ranks, bm25_all))
 
     def _dense(
         self, index: object, vector: np.ndarray, depth: int, allowed: np.ndarray | None, ids: np.ndarray | None = None
@@ -159,55 +178,125 @@ class Retriever:
         self,
         query: Query,
         rows: np.ndarray,
-        dense_rows: np.ndarray,
-        lexical_rows: np.ndarray,
+        ranks: tuple[np.ndarray, np.ndarray, list[int]],
         bm25_all: np.ndarray,
     ) -> np.ndarray:
         data = self.data
         features = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
         if len(rows) == 0:
             return features
+        column = {name: i for i, name in enumerate(FEATURES)}
+        n_sentences = len(data.sentences)
+        articles = data.sentences[rows, 0]
         vectors = data.sentence_vectors.reconstruct_batch(rows)
-        features[:, 0] = vectors @ query.vector
+        cos = vectors @ query.vector
+        features[:, column["cos"]] = cos
         chunk_ids = self._sentence_chunk[rows]
         chunk_vectors = data.chunk_vectors.reconstruct_batch(np.maximum(chunk_ids, 0))
-        features[:, 1] = np.where(chunk_ids >= 0, chunk_vectors @ query.vector, features[:, 0])
+        features[:, column["cos_chunk"]] = np.where(chunk_ids >= 0, chunk_vectors @ query.vector, cos)
+        neighbour = np.zeros(len(rows), dtype=np.float32)
+        for step in (-1, 1):
+            other = np.clip(rows + step, 0, n_sentences - 1)
+            same = (other != rows) & (data.sentences[other, 0] == articles)
+            sims = data.sentence_vectors.reconstruct_batch(other) @ query.vector
+            neighbour = np.maximum(neighbour, np.where(same, sims, 0.0))
+        features[:, column["cos_neighbour"]] = neighbour
+        best_in_article: dict[int, float] = {}
+        for article, value in zip(articles.tolist(), cos.tolist(), strict=True):
+            best_in_article[article] = max(best_in_article.get(article, -1.0), value)
+        features[:, column["cos_article"]] = [best_in_article[a] for a in articles.tolist()]
         bm25 = np.maximum(bm25_all[rows], 0.0)
-        features[:, 2] = bm25 / max(float(bm25.max()), 1e-6)
-        dense_rank = {int(r): k for k, r in enumerate(dense_rows.tolist())}
-        lexical_rank = {int(r): k for k, r in enumerate(lexical_rows.tolist())}
+        features[:, column["bm25"]] = bm25 / max(float(bm25.max()), 1e-6)
+        dense_rows, lexical_rows, chunk_rows = ranks
+        features[:, column["dense_rank"]] = _reciprocal_rank(rows, dense_rows)
+        features[:, column["lexical_rank"]] = _reciprocal_rank(rows, lexical_rows)
+        chunk_rank = {j: 1.0 / np.log2(k + 2) for k, j in enumerate(chunk_rows)}
+        features[:, column["chunk_rank"]] = [
+            max((chunk_rank.get(j, 0.0) for j in self._chunks_of(row)), default=0.0) for row in rows.tolist()
+        ]
         total_idf = sum(query.idf.values()) or 1.0
+        query_bigrams = _bigrams(terms(query.focus))
         answer_type = question_type(query.focus)
+        local = {a: self._local_weights(a, query) for a in set(articles.tolist())}
         for n, row in enumerate(rows.tolist()):
-            own = self._terms(row)
+            own_list = self._terms(row)
+            own = frozenset(own_list)
             context = own | self._context_terms(row)
-            features[n, 3] = sum(w for t, w in query.idf.items() if t in own) / total_idf
-            features[n, 4] = sum(w for t, w in query.idf.items() if t in context) / total_idf
-            rrf = 0.0
-            if row in dense_rank:
-                rrf += 1.0 / (RRF_K + dense_rank[row] + 1)
-            if row in lexical_rank:
-                rrf += 1.0 / (RRF_K + lexical_rank[row] + 1)
-            features[n, 5] = rrf * RRF_K / 2
-            features[n, 6] = type_match(answer_type, data.sentence_text(row)) if answer_type else 0.0
+            features[n, column["coverage"]] = sum(w for t, w in query.idf.items() if t in own) / total_idf
+            features[n, column["coverage_context"]] = sum(w for t, w in query.idf.items() if t in context) / total_idf
+            weights = local[int(articles[n])]
+            in_article = sum(weights.values())
+            if in_article > 0:
+                features[n, column["coverage_local"]] = sum(w for t, w in weights.items() if t in own) / in_article
+            if query_bigrams:
+                features[n, column["bigrams"]] = len(query_bigrams & _bigrams(own_list)) / len(query_bigrams)
+            if answer_type:
+                features[n, column["type_match"]] = type_match(answer_type, data.sentence_text(row), query.focus)
         return features
 
-    def _terms(self, row: int) -> frozenset[str]:
+    def _local_weights(self, article: int, query: Query) -> dict[str, float]:
+        """Weight of each query term found in ``article``: global IDF times IDF among its sentences.
+
+        Terms on every line of the article (its topic: "Fresno", "Guard") count little; terms
+        only some sentences hold ("spokeswoman", "previous record") pick the answer out. Terms the
+        article lacks keep the highest weight, so they count against all of its sentences.
+        """
+        counts = self._article_term_counts(article)
+        n = int(self._article_rows[article + 1] - self._article_rows[article]) if self._article_rows is not None else 0
+        return {t: w * float(np.log((n + 1) / (counts.get(t, 0) + 0.5))) for t, w in query.idf.items()}
+
+    def _article_term_counts(self, article: int) -> dict[str, int]:
+        """How many of the article's sentences hold each term (cached per article)."""
+        cached = self._term_counts.get(article)
+        if cached is not None or self._article_rows is None:
+            return cached or {}
+        counts: dict[str, int] = {}
+        for row in range(int(self._article_rows[article]), int(self._article_rows[article + 1])):
+            for term in set(self._terms(row)):
+                counts[term] = counts.get(term, 0) + 1
+        if len(self._term_counts) >= 20_000:
+            self._term_counts.clear()
+        self._term_counts[article] = counts
+        return counts
+
+    def _chunks_of(self, row: int) -> list[int]:
+        own = int(self._sentence_chunk[row])
+        return [own] if own >= 0 else []
+
+    def _terms(self, row: int) -> tuple[str, ...]:
         cached = self._sentence_terms.get(row)
         if cached is None:
-            cached = frozenset(terms(self.data.sentence_text(row)))
+            cached = tuple(terms(self.data.sentence_text(row)))
             if len(self._sentence_terms) < 200_000:
                 self._sentence_terms[row] = cached
         return cached
 
     def _context_terms(self, row: int) -> frozenset[str]:
+        """Terms of the article's title and of the sentences either side (same article)."""
+        cached = self._context_cache.get(row)
+        if cached is not None:
+            return cached
         data = self.data
         article = int(data.sentences[row, 0])
-        context: set[str] = set(terms(data.articles[article].title))
+        title = self._title_terms.get(article)
+        if title is None:
+            title = self._title_terms.setdefault(article, frozenset(terms(data.articles[article].title)))
+        context: set[str] = set(title)
         for neighbour in (row - 1, row + 1):
             if 0 <= neighbour < len(data.sentences) and int(data.sentences[neighbour, 0]) == article:
-                context |= self._terms(neighbour)
-        return frozenset(context)
+                context.update(self._terms(neighbour))
+        result = frozenset(context)
+        if len(self._context_cache) < 200_000:
+            self._context_cache[row] = result
+        return result
+
+
+def _single_thread_search() -> None:
+    """One query searches with one thread: OpenMP's spinning threads cost more than they save
+    for a single vector, and collide with the embedder's own threads."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
 
 
 def _context_chunks(chunks: np.ndarray, n: int) -> np.ndarray:
@@ -226,6 +315,16 @@ def _context_chunks(chunks: np.ndarray, n: int) -> np.ndarray:
         )
         out[better] = candidate[better]
     return out
+
+
+def _reciprocal_rank(rows: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """1 / log2(rank + 2) of each row in ``ranked`` (0 when absent), as in DCG discounts."""
+    position = {int(r): k for k, r in enumerate(ranked.tolist())}
+    return np.array([1.0 / np.log2(position[r] + 2) if r in position else 0.0 for r in rows.tolist()], np.float32)
+
+
+def _bigrams(sequence: tuple[str, ...] | list[str]) -> frozenset[tuple[str, str]]:
+    return frozenset(zip(sequence, sequence[1:], strict=False))
 
 
 def _top(scores: np.ndarray, depth: int) -> np.ndarray:
@@ -248,12 +347,10 @@ def question_type(question: str) -> str | None:
     return None
 
 
-def type_match(kind: str, sentence: str) -> float:
-    """1.0 when ``sentence`` holds something of the expected answer type."""
-    if kind == "number":
-        return 1.0 if _NUMBER.search(sentence) else 0.0
-    if kind == "date":
-        return 1.0 if _YEAR_OR_DATE.search(sentence) else 0.0
-    if kind == "person":
-        return 1.0 if _NAME.search(sentence) else 0.0
-    return 0.0
+def type_match(kind: str, sentence: str, question: str = "") -> float:
+    """1.0 when ``sentence`` holds something of the expected answer type that the question lacks."""
+    pattern = {"number": _NUMBER_TOKEN, "date": _YEAR_OR_DATE, "person": _NAME}.get(kind)
+    if pattern is None:
+        return 0.0
+    asked = {m.group().casefold() for m in pattern.finditer(question)}
+    return 1.0 if any(m.group().casefold() not in asked for m in pattern.finditer(sentence)) else 0.0
