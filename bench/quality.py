@@ -1,35 +1,47 @@
-"""Answer quality on a whole question set: ``python -m bench.quality INDEX QUESTIONS.jsonl``.
+"""Answer quality on a whole question set: ``python -m bench.quality QUESTIONS.jsonl INDEX=BACKEND...``.
 
 Like ``newsdesk eval``: question vectors are encoded beforehand in batches, then every question is
-answered by the full system (k = 10). Prints the eval metrics plus a 0/1 string of hit@1 per
-question, so two backends can be compared question by question. The backend comes from
-``NEWSDESK_BACKEND``.
+answered by the full system (k = 10). All backends are evaluated in this one process, so they run
+the very same retrieval and ranking code even while that code is being edited. Prints one JSON
+object: per backend the eval metrics plus a 0/1 string of hit@1 per question.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 
-def main(argv: list[str]) -> int:
+def evaluate(questions_file: Path, index_dir: Path, backend: str) -> dict[str, Any]:
     from eval.metrics import compute
     from eval.questions import load_questions
     from eval.run import QuestionVectors, answer_all
     from index.embedder import load_embedder
     from qa import Assistant, Settings
 
-    settings = Settings(index=Path(argv[0]))
-    questions = load_questions(Path(argv[1]))
-    inner = load_embedder(settings.model, settings.backend)
+    started = time.perf_counter()
+    settings = Settings(index=index_dir, backend=backend)
+    questions = load_questions(questions_file)
+    inner = load_embedder(settings.model, backend)
     embedder = QuestionVectors(inner, [q.question for q in questions])
     assistant = Assistant.open(settings=settings, embedder=embedder)
     result = answer_all(assistant, questions)
-    metrics = compute(result.outcomes)
-    metrics["backend"] = inner.backend
+    metrics: dict[str, Any] = dict(compute(result.outcomes))
     metrics["hits"] = "".join("1" if o.correct else "0" for o in result.outcomes)
-    print(json.dumps(metrics))
+    metrics["seconds"] = round(time.perf_counter() - started, 1)
+    return metrics
+
+
+def main(argv: list[str]) -> int:
+    questions_file = Path(argv[0])
+    out = {}
+    for pair in argv[1:]:
+        index_dir, _, backend = pair.rpartition("=")
+        out[backend] = evaluate(questions_file, Path(index_dir), backend)
+    print(json.dumps(out))
     return 0
 
 

@@ -129,12 +129,10 @@ def measure_size(size: dict[str, Any], work: Path, backends: tuple[str, ...]) ->
 
 def measure_quality(size: dict[str, Any], work: Path, backends: tuple[str, ...]) -> dict[str, Any]:
     """hit@1 and friends of the full system on every question of ``size``, per backend."""
-    out: dict[str, Any] = {"size": size["name"], "backends": {}}
-    for backend in backends:
-        log(f"{size['name']}: quality on all of {size['questions'].name} with {backend}")
-        index_dir = work / f"{size['name']}-{backend}"
-        run = run_child([python(), "-m", "bench.quality", str(index_dir), str(size["questions"])], env=env_for(backend), cwd=ROOT)
-        out["backends"][backend] = json.loads(run.stdout.strip().splitlines()[-1]) | {"seconds": round(run.seconds, 1)}
+    log(f"{size['name']}: quality on all of {size['questions'].name} with {', '.join(backends)} (one process)")
+    pairs = [f"{work / (size['name'] + '-' + b)}={b}" for b in backends]
+    run = run_child([python(), "-m", "bench.quality", str(size["questions"]), *pairs], env=env_for(), cwd=ROOT)
+    out: dict[str, Any] = {"size": size["name"], "backends": json.loads(run.stdout.strip().splitlines()[-1])}
     reference = out["backends"].get("torch", {}).get("hits")
     for metrics in out["backends"].values():
         hits = metrics.pop("hits")
@@ -159,6 +157,19 @@ def _runs(runs: list[ChildRun]) -> dict[str, Any]:
         "all_seconds": [round(r.seconds, 2) for r in runs],
         "peak_rss_mb": round(max(r.peak_rss_mb for r in runs), 1),
     }
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured and the tracked files that differed from it when the run started."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "modified": git("diff", "--name-only").split()}
 
 
 def machine() -> dict[str, Any]:
@@ -200,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine()}
     report["quick"] = bool(args.quick)
+    report["code"] = code_version()
     log("exporting the ONNX models (cached after the first time)")
     report["onnx_export_seconds"] = round(export_models(), 2)
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
@@ -229,7 +241,10 @@ def main(argv: list[str] | None = None) -> int:
             report["scale"] = json.loads(scale.stdout.strip().splitlines()[-1]) | {"peak_rss_mb": round(scale.peak_rss_mb, 1)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report["default_backend"] = default_backend(report)
+    try:
+        report["default_backend"] = default_backend(report)
+    except (KeyError, ValueError) as exc:  # keep the measurements even if the rule cannot be applied
+        report["default_backend"] = {"backend": None, "reason": f"{type(exc).__name__}: {exc}"}
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     report["machine"]["load_average_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     save(args.out, report)

@@ -41,7 +41,7 @@ def default_backend(report: dict[str, Any]) -> dict[str, Any]:
         hits = {b: v["answer"]["hit@1"] for b, v in backends.items()}
         basis = f"{size}, a sample of {backends['torch']['answer']['questions']:,} questions"
     reference = hits["torch"]
-    allowed = [b for b in backends if hits[b] >= reference - QUALITY_TOLERANCE]
+    allowed = [b for b in hits if hits[b] >= reference - QUALITY_TOLERANCE]
     best = min(allowed, key=lambda b: backends[b]["build"]["seconds"])
     return {"backend": best, "measured_on": basis, "size": size, "hit@1": hits, "tolerance": QUALITY_TOLERANCE}
 
