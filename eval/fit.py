@@ -29,7 +29,10 @@ from scipy.optimize import minimize
 from eval.metrics import contains
 from qa import Assistant
 from qa.ranker import WEIGHTS_FILE, confidence_features
-from qa.retriever import FEATURES
+from qa.retriever import FEATURES, question_type
+
+ANSWER_RATE = 0.92
+"""Share of answerable questions the default threshold answers (in the fitting data)."""
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class Sample:
     """One question's candidates, evidence and labels."""
 
     features: np.ndarray
+    typed: bool
     labels: np.ndarray
     answerable: bool
     group: str
@@ -57,7 +61,8 @@ def collect(assistant: Assistant, questions: list[dict], limit: int | None = Non
             [any(contains(assistant.data.sentence_text(int(r)), a) for a in answers) for r in found.rows], dtype=bool
         )
         group = (q.get("article_ids") or [q["id"]])[0]
-        samples.append(Sample(found.features, labels, bool(answers), str(group)))
+        typed = question_type(q["question"]) is not None
+        samples.append(Sample(found.features, typed, labels, bool(answers), str(group)))
         if n % 500 == 0:
             print(f"  features: {n}/{len(chosen)}", file=sys.stderr)
     return samples
@@ -73,16 +78,17 @@ def save_samples(path: Path, samples: list[Sample]) -> None:
         offsets=offsets,
         answerable=np.array([s.answerable for s in samples]),
         groups=np.array([s.group for s in samples], dtype=str),
+        typed=np.array([s.typed for s in samples]),
     )
 
 
 def load_samples(path: Path) -> list[Sample]:
     with np.load(path, allow_pickle=False) as data:
         features, labels, o = data["features"], data["labels"], data["offsets"]
-        answerable, groups = data["answerable"], data["groups"]
+        answerable, groups, typed = data["answerable"], data["groups"], data["typed"]
     return [
-        Sample(features[o[i] : o[i + 1]].copy(), labels[o[i] : o[i + 1]].copy(), bool(a), str(g))
-        for i, (a, g) in enumerate(zip(answerable, groups, strict=True))
+        Sample(features[o[i] : o[i + 1]].copy(), bool(t), labels[o[i] : o[i + 1]].copy(), bool(a), str(g))
+        for i, (a, g, t) in enumerate(zip(answerable, groups, typed, strict=True))
     ]
 
 
@@ -135,7 +141,7 @@ def top_evidence(samples: list[Sample], w: np.ndarray) -> tuple[np.ndarray, np.n
     for s in samples:
         logits = s.features @ w
         order = np.argsort(-logits, kind="stable")
-        rows.append(confidence_features(s.features[order], logits[order]))
+        rows.append(confidence_features(s.features[order], logits[order], s.typed))
         correct.append(bool(len(order)) and bool(s.labels[order[0]]))
         answerable.append(s.answerable)
     return np.array(rows), np.array(correct, float), np.array(answerable, float)
@@ -176,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     by_set: dict[str, list[Sample]] = {}
     for index_dir, questions_file in args.set:
-        key = hashlib.sha256(f"{Path(index_dir).resolve()}|{Path(questions_file).resolve()}|{args.limit}".encode())
+        key = hashlib.sha256(
+            f"{Path(index_dir).resolve()}|{Path(questions_file).resolve()}|{args.limit}|{FEATURES}".encode()
+        )
         cached = args.cache / f"{Path(questions_file).stem}-{key.hexdigest()[:12]}.npz" if args.cache else None
         if cached is not None and cached.is_file():
             by_set[questions_file] = load_samples(cached)
@@ -192,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             sample.weight = 1.0 / len(by_set[questions_file])
     everything = [s for samples in by_set.values() for s in samples]
     current = (
-        np.array([json.loads(WEIGHTS_FILE.read_text())["ranking"][f] for f in FEATURES])
+        np.array([json.loads(WEIGHTS_FILE.read_text())["ranking"].get(f, 0.0) for f in FEATURES])
         if WEIGHTS_FILE.exists()
         else None
     )
@@ -211,10 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     cw, cb = fit_logistic(x, correct)
     # answerability is learnt only from sets that hold unanswerable questions, at their mix
     mixed = [s for samples in by_set.values() if any(not s.answerable for s in samples) for s in samples]
+    threshold = 0.5
     if mixed:
         xm, _, answerable = top_evidence(mixed, w)
         aw, ab = fit_logistic(xm, answerable)
         report_abstention(xm, answerable, aw, ab)
+        # the default answers at least ANSWER_RATE of answerable questions, declining what it can below
+        p = 1 / (1 + np.exp(-(xm @ aw + ab)))
+        threshold = float(np.quantile(p[answerable == 1], 1 - ANSWER_RATE))
+        declined = float(np.mean(p[answerable == 0] < threshold))
+        print(f"  default threshold {threshold:.3f}: declines {declined:.3f} of unanswerable (in-sample)")
     else:
         aw, ab = cw, cb
     logits = np.concatenate([s.features @ w for s in everything])
@@ -225,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "platt": [float(pw[0]), pb],
         "confidence": [list(map(float, cw)), cb],
         "answerable": [list(map(float, aw)), ab],
+        "answer_threshold": threshold,
         "fitted_on": {name: len(samples) for name, samples in by_set.items()},
     }
     print(json.dumps(model["ranking"], indent=1))

@@ -88,15 +88,15 @@ def _md(text: str) -> str:
 # ---------------------------------------------------------------- charts
 
 
-def coverage_chart(path: Path, main: SystemResult, others: Sequence[SystemResult], threshold: float) -> None:
+def coverage_chart(path: Path, main: SystemResult, others: Sequence[SystemResult]) -> None:
     """Accuracy of the first sentence against coverage, sweeping the confidence threshold."""
     plt = _pyplot()
     curve = coverage_curve(main.outcomes)
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
     if curve:
         ax.plot([c for _, c, _ in curve], [a for _, _, a in curve], label=f"{main.label} (threshold sweep)")
-        point = operating_point(main.outcomes, threshold)
-        ax.scatter([point[0]], [point[1]], color="black", zorder=3, label=f"min_confidence {threshold:g}")
+        point = decided_point(main.outcomes)
+        ax.scatter([point[0]], [point[1]], color="black", zorder=3, label="its own answer/decline decisions")
     for other in others:
         correct = sum(o.correct for o in other.outcomes) / max(1, len(other.outcomes))
         ax.scatter([1.0], [correct], marker="x", label=f"{other.label} (never abstains)")
@@ -147,6 +147,13 @@ def _pyplot() -> Any:
     return plt
 
 
+def decided_point(outcomes: Sequence[Outcome]) -> tuple[float, float]:
+    """``(coverage, accuracy)`` of the system's own decisions (``answered``)."""
+    covered = [o for o in outcomes if o.answered]
+    coverage = len(covered) / len(outcomes) if outcomes else 0.0
+    return coverage, (sum(o.correct for o in covered) / len(covered) if covered else 0.0)
+
+
 def operating_point(outcomes: Sequence[Outcome], threshold: float) -> tuple[float, float]:
     """``(coverage, accuracy)`` when questions below ``threshold`` are declined."""
     covered = [o for o in outcomes if o.confidence >= threshold]
@@ -180,7 +187,6 @@ def write_report(
     questions: Sequence[Question],
     results: Sequence[SystemResult],
     metrics: Sequence[dict[str, Any]],
-    threshold: float,
 ) -> list[Path]:
     """Write the Markdown report and its two PNG charts beside it; returns the paths written."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +195,7 @@ def write_report(
     others = [r for r in results if r is not main]
     coverage_png = path.with_name(path.stem + "-coverage.png")
     reliability_png = path.with_name(path.stem + "-reliability.png")
-    coverage_chart(coverage_png, main, others, threshold)
+    coverage_chart(coverage_png, main, others)
     reliability_chart(reliability_png, main)
     answerable = sum(q.answerable for q in questions)
     lines = [
@@ -213,7 +219,7 @@ def write_report(
     for other in others:
         lines.append(f"- {other.label}: {other.seconds:.1f} s for the set.")
     lines += ["", "## Coverage versus accuracy", "", f"![coverage versus accuracy]({coverage_png.name})", ""]
-    lines += _coverage_table(main.outcomes, threshold)
+    lines += _coverage_table(main.outcomes)
     lines += ["", "## Reliability", "", f"![reliability diagram]({reliability_png.name})", ""]
     lines += _reliability_table(main.outcomes)
     lines += ["", f"## The {WORST} worst misses", ""]
@@ -222,7 +228,7 @@ def write_report(
     return [path, coverage_png, reliability_png]
 
 
-def _coverage_table(outcomes: Sequence[Outcome], threshold: float) -> list[str]:
+def _coverage_table(outcomes: Sequence[Outcome]) -> list[str]:
     lines = [
         "Coverage is over all questions; accuracy is the share of covered questions whose first sentence "
         "contains a gold answer (an answered unanswerable question counts as wrong).",
@@ -230,11 +236,11 @@ def _coverage_table(outcomes: Sequence[Outcome], threshold: float) -> list[str]:
         "| confidence threshold | coverage | accuracy |",
         "|---:|---:|---:|",
     ]
-    marks = sorted({round(t / 10, 1) for t in range(10)} | {threshold})
-    for t in marks:
+    for t in (round(t / 10, 1) for t in range(10)):
         coverage, accuracy = operating_point(outcomes, t)
-        label = f"**{t:g}** (configured)" if t == threshold else f"{t:g}"
-        lines.append(f"| {label} | {coverage:.3f} | {accuracy:.3f} |")
+        lines.append(f"| {t:g} | {coverage:.3f} | {accuracy:.3f} |")
+    coverage, accuracy = decided_point(outcomes)
+    lines.append(f"| **answered = true** (its own decisions) | {coverage:.3f} | {accuracy:.3f} |")
     return lines
 
 

@@ -59,7 +59,6 @@ def eval_command(
             questions=questions,
             results=results,
             metrics=metrics,
-            threshold=assistant.settings.min_confidence,
         )
         stderr("report: " + ", ".join(str(p) for p in written))
     if as_json:

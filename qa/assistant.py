@@ -18,7 +18,7 @@ from index.errors import QuestionError
 from index.store import IndexData
 from qa import ranker
 from qa.config import Settings
-from qa.retriever import Retriever
+from qa.retriever import Retriever, question_type
 from qa.types import Answer, ArticleRef, Sentence
 
 MAX_QUESTION_CHARS = 2000
@@ -116,9 +116,10 @@ class Assistant:
         order = np.argsort(-scores, kind="stable")
         picks = syndication.collapse(self.data, found.rows[order], scores[order], k, self.copies)
         sentences = [self._sentence(pick.row, pick.score, pick.copies) for pick in picks]
-        evidence = ranker.confidence_features(found.features[order], logits[order])
+        evidence = ranker.confidence_features(found.features[order], logits[order], question_type(question) is not None)
         confidence = ranker.confidence(evidence)
-        answered = ranker.answerable(evidence) >= self.settings.min_confidence
+        threshold = self.settings.min_confidence
+        answered = ranker.answerable(evidence) >= (ranker.model().answer_threshold if threshold is None else threshold)
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
 
     def _follow_up_prior(self, rows: np.ndarray, scores: np.ndarray, previous: Answer) -> np.ndarray:

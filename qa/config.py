@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     )
     backend: str = Field("torch", description="Embedding backend.")
     top_k: int = Field(5, ge=1, le=100, description="Sentences returned per question.")
-    min_confidence: float = Field(
-        0.5, ge=0.0, le=1.0, description="Below this confidence the question is declined (answered = false)."
+    min_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Decline (answered = false) when the estimated probability that the articles answer the question "
+            "is below this; default: the fitted threshold in qa/weights.json."
+        ),
     )

@@ -25,8 +25,8 @@ WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 _DEFAULT = {
     "ranking": {"cos": 7.0, "coverage": 2.5, "bm25": 1.0, "cos_chunk": 1.0, "type_match": 0.5},
     "platt": [1.0, -5.0],
-    "confidence": [[1.0, 0.5, 0.0, 0.0, 0.0], -5.0],
-    "answerable": [[1.0, 0.5, 0.0, 0.0, 0.0], -5.0],
+    "confidence": [[1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], -5.0],
+    "answerable": [[1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], -5.0],
 }
 
 
@@ -38,6 +38,8 @@ class Model:
     platt: tuple[float, float]
     confidence: tuple[np.ndarray, float]
     answerable: tuple[np.ndarray, float]
+    answer_threshold: float
+    """Default answerability below which a question is declined."""
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +52,7 @@ def model() -> Model:
         platt=(float(raw["platt"][0]), float(raw["platt"][1])),
         confidence=(np.array(raw["confidence"][0], np.float64), float(raw["confidence"][1])),
         answerable=(np.array(raw["answerable"][0], np.float64), float(raw["answerable"][1])),
+        answer_threshold=float(raw.get("answer_threshold", 0.5)),
     )
 
 
@@ -64,17 +67,30 @@ def sentence_scores(ranking: np.ndarray) -> np.ndarray:
     return _sigmoid(a * ranking + b)
 
 
-def confidence_features(ordered_features: np.ndarray, ordered_logits: np.ndarray) -> np.ndarray:
-    """Evidence for the top candidate: its score, margin over the next, cosine, coverage, type."""
+CONFIDENCE_FEATURES = (
+    "top_score",
+    "margin",
+    "cos",
+    "coverage",
+    "coverage_local",
+    "type_match",
+    "missing_salient",
+    "missing_article",
+    "withheld",
+    "typed_question",
+)
+"""Evidence the confidence and answerability models read (the top candidate's, mostly)."""
+
+
+def confidence_features(ordered_features: np.ndarray, ordered_logits: np.ndarray, typed: bool = False) -> np.ndarray:
+    """Evidence for the top candidate: its score and margin over the next, and its features."""
     if len(ordered_logits) == 0:
-        return np.zeros(5)
+        return np.zeros(len(CONFIDENCE_FEATURES))
     column = {name: i for i, name in enumerate(FEATURES)}
     top = ordered_features[0]
     margin = ordered_logits[0] - ordered_logits[1] if len(ordered_logits) > 1 else 1.0
-    return np.array(
-        [ordered_logits[0], margin, top[column["cos"]], top[column["coverage"]], top[column["type_match"]]],
-        dtype=np.float64,
-    )
+    values = [ordered_logits[0], margin] + [top[column[name]] for name in CONFIDENCE_FEATURES[2:-1]]
+    return np.array(values + [1.0 if typed else 0.0], dtype=np.float64)
 
 
 def confidence(evidence: np.ndarray) -> float:

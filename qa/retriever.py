@@ -34,9 +34,24 @@ FEATURES = (
     "lexical_rank",
     "chunk_rank",
     "type_match",
+    "missing_salient",
+    "missing_article",
+    "withheld",
 )
 """Evidence measured for every candidate sentence, in the order of the feature matrix."""
 
+_WITHHELD = re.compile(
+    r"\b(declined to (say|comment|give|disclose|provide|release|specify|confirm)|would not (say|comment|disclose|"
+    r"confirm|specify)|did not (say|disclose|respond|specify|release|provide)|has not (released|disclosed|said|"
+    r"commented|announced|provided|confirmed)|have not (been )?(released|disclosed|announced)|not (yet )?(been )?"
+    r"(released|disclosed|made public|announced)|(is|was|remains) (unknown|unclear|not known)|no (details|figures|"
+    r"estimate) (were|was|has been|have been) (released|given|provided))\b",
+    re.I,
+)
+_QUESTION_TERMS = frozenset(
+    terms("many much long far old name named called kind type sort exact number total amount percent percentage")
+)
+"""Words that shape a question rather than name its subject; never counted as missing."""
 _NUMBER_TOKEN = re.compile(r"\d[\d,.]*")
 _YEAR_OR_DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|"
@@ -215,6 +230,8 @@ class Retriever:
             max((chunk_rank.get(j, 0.0) for j in self._chunks_of(row)), default=0.0) for row in rows.tolist()
         ]
         total_idf = sum(query.idf.values()) or 1.0
+        top_idf = max(query.idf.values(), default=0.0) or 1.0
+        own_terms = set(terms(query.focus)) - _QUESTION_TERMS
         query_bigrams = _bigrams(terms(query.focus))
         answer_type = question_type(query.focus)
         local = {a: self._local_weights(a, query) for a in set(articles.tolist())}
@@ -228,6 +245,12 @@ class Retriever:
             in_article = sum(weights.values())
             if in_article > 0:
                 features[n, column["coverage_local"]] = sum(w for t, w in weights.items() if t in own) / in_article
+            missing = [w for t, w in query.idf.items() if t in own_terms and t not in context]
+            features[n, column["missing_salient"]] = max(missing, default=0.0) / top_idf
+            in_article = self._article_term_counts(int(articles[n]))
+            absent = [w for t, w in query.idf.items() if t in own_terms and t not in in_article]
+            features[n, column["missing_article"]] = max(absent, default=0.0) / top_idf
+            features[n, column["withheld"]] = 1.0 if _WITHHELD.search(data.sentence_text(row)) else 0.0
             if query_bigrams:
                 features[n, column["bigrams"]] = len(query_bigrams & _bigrams(own_list)) / len(query_bigrams)
             if answer_type:

@@ -11,7 +11,7 @@ def test_windows_fit_the_budget_and_overlap() -> None:
     for first, stop in chunks:
         assert sum(counts[first:stop]) <= 200 or stop - first == 1
     assert chunks[0][0] == 0 and chunks[-1][1] == len(counts)
-    for (a0, a1), (b0, _b1) in zip(chunks, chunks[1:], strict=False):
+    for (_a0, a1), (b0, _b1) in zip(chunks, chunks[1:], strict=False):
         assert b0 == a1 - 1  # one sentence shared
 
 

@@ -329,7 +329,8 @@ class NewsdeskApp(App[None]):
     def _weak_below(self) -> float:
         """Score under which a sentence of an answer is shown muted ("less related")."""
         settings = getattr(self.assistant, "settings", None)
-        return float(getattr(settings, "min_confidence", 0.5))
+        configured = getattr(settings, "min_confidence", None)
+        return float(configured) if configured is not None else 0.5
 
     def _select_turn(self, turn: int) -> None:
         answer = self.turns[turn - 1].answer
