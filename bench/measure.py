@@ -21,6 +21,8 @@ class ChildRun:
     """Wall time from spawn to exit."""
     peak_rss_mb: float
     """Peak resident memory of that child (``wait4`` rusage)."""
+    cpu_seconds: float
+    """User + system CPU time of that child: less sensitive than wall time to other jobs."""
     stdout: str
     stderr: str
     returncode: int
@@ -48,6 +50,7 @@ def run_child(
     run = ChildRun(
         seconds=seconds,
         peak_rss_mb=usage.ru_maxrss / 1024.0,  # kilobytes on Linux
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         stdout=out_path.read_text(encoding="utf-8", errors="replace"),
         stderr=err_path.read_text(encoding="utf-8", errors="replace"),
         returncode=child.returncode,
