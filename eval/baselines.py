@@ -25,6 +25,7 @@ import numpy as np
 
 from index.articles import parse_date
 from index.store import IndexData
+from index.vectors import search_parameters
 
 RRF_K = 60
 BATCH = 64
@@ -132,15 +133,13 @@ class Baselines:
 
     def dense(self, questions: Sequence[str], depth: int, mask: np.ndarray | None = None) -> Ranking:
         """Dense rankings: FAISS flat inner product over the stored sentence vectors."""
-        import faiss
-
         index = self.data.sentence_vectors
         depth = min(depth, index.ntotal)
         if depth == 0:
             return [np.zeros(0, np.int64) for _ in questions]
         params = None
         if mask is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+            params = search_parameters(index, np.flatnonzero(mask))
         out: Ranking = []
         for begin in range(0, len(questions), BATCH):
             vectors = np.ascontiguousarray(self.embed(list(questions[begin : begin + BATCH])), dtype=np.float32)

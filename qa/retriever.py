@@ -14,6 +14,7 @@ import numpy as np
 from index.embedder import Embedder
 from index.lexical import terms
 from index.store import IndexData
+from index.vectors import search_parameters
 
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al.)."""
@@ -160,8 +161,6 @@ class Retriever:
     def _dense(
         self, index: object, vector: np.ndarray, depth: int, allowed: np.ndarray | None, ids: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
-
         ntotal = index.ntotal  # type: ignore[attr-defined]
         depth = min(depth, ntotal)
         if depth <= 0:
@@ -169,7 +168,7 @@ class Retriever:
         params = None
         if allowed is not None:
             selected = np.flatnonzero(allowed if ids is None else ids).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(selected))
+            params = search_parameters(index, selected)  # IVF indexes need their own parameter type
         scores, rows = index.search(vector.reshape(1, -1), depth, params=params)  # type: ignore[attr-defined]
         keep = rows[0] >= 0  # FAISS pads missing hits with -1
         return rows[0][keep].astype(np.int64), scores[0][keep]

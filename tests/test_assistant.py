@@ -80,3 +80,20 @@ def test_conversation_uses_the_earlier_turn(tiny_assistant: Assistant) -> None:
     assert "$180,000" in follow.sentences[0].text
     chat.reset()
     assert chat.turns == []
+
+
+def test_filters_work_on_an_ivf_index(tiny_assistant: Assistant) -> None:
+    """Large indexes are IVF, whose searches need IVF search parameters for the filter."""
+    import faiss
+    import numpy as np
+
+    flat = tiny_assistant.data.sentence_vectors
+    vectors = flat.reconstruct_n(0, flat.ntotal)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(flat.d), flat.d, 2, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(np.ascontiguousarray(vectors))
+    ivf.add(np.ascontiguousarray(vectors))
+    ivf.make_direct_map()
+    ivf.nprobe = 2
+    tiny_assistant.data.sentence_vectors = ivf
+    answer = tiny_assistant.ask("vote", k=3, sources=["Gulf Coast Herald"])
+    assert answer.sentences and {s.source for s in answer.sentences} == {"Gulf Coast Herald"}
