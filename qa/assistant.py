@@ -12,7 +12,7 @@ import numpy as np
 
 from index import store, syndication
 from index.articles import parse_date
-from index.build import Progress, ProgressFn, UpdateReport, check_model, update_index
+from index.build import ProgressFn, UpdateReport, check_model, update_index
 from index.embedder import Embedder, load_embedder
 from index.errors import QuestionError
 from index.store import IndexData
@@ -270,4 +270,4 @@ def _article_matches(article: object, sources: tuple[str, ...], start: date | No
     return (start is None or day >= start) and (stop is None or day <= stop)
 
 
-__all__ = ["Assistant", "Conversation", "Progress", "check_question", "index", "is_follow_up"]
+__all__ = ["Assistant", "Conversation", "check_question", "index", "is_follow_up"]

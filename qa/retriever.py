@@ -66,10 +66,8 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z.]+)+")
 class Query:
     """A question prepared for retrieval."""
 
-    text: str
-    """What is embedded and matched (a follow-up carries its context)."""
     focus: str
-    """The question itself, for answer-type cues."""
+    """The question itself (without a follow-up's context), for answer-type cues."""
     vector: np.ndarray
     terms: list[str]
     idf: dict[str, float]
@@ -102,13 +100,15 @@ class Retriever:
         self.lexical_depth = lexical_depth
         self.chunk_depth = chunk_depth
         self._sentence_chunk = _context_chunks(data.chunks, len(data.sentences))
-        starts = np.searchsorted(data.sentences[:, 0], np.arange(len(data.articles) + 1)) if len(data.sentences) else None
-        self._article_rows = starts
+        # sentences are stored article by article: rows of article a are [starts[a], starts[a + 1])
+        self._article_rows = (
+            np.searchsorted(data.sentences[:, 0], np.arange(len(data.articles) + 1)) if len(data.sentences) else None
+        )
+        self._sentence_terms: dict[int, tuple[str, ...]] = {}
         self._term_counts: dict[int, dict[str, int]] = {}
         self._title_terms: dict[int, frozenset[str]] = {}
         self._context_cache: dict[int, frozenset[str]] = {}
         _single_thread_search()
-        self._sentence_terms: dict[int, tuple[str, ...]] = {}
 
     def prepare(self, text: str, context: str | None = None, *, vector: np.ndarray | None = None) -> Query:
         """Embed and analyse a question; ``context`` (an earlier question) counts for less.
@@ -122,14 +122,13 @@ class Retriever:
         query_terms = list(dict.fromkeys(terms(text)))
         idf = self.data.sentence_bm25.idf(query_terms)
         if context is None:
-            return Query(text, text, vector[0], query_terms, idf)
+            return Query(text, vector[0], query_terms, idf)
         combined = vector[0] + CONTEXT_WEIGHT * vector[1]
         extra = [t for t in dict.fromkeys(terms(context)) if t not in idf]
         for term, weight in self.data.sentence_bm25.idf(extra).items():
             idf[term] = weight * CONTEXT_WEIGHT
         # current terms are listed twice so BM25 weighs them above the context's
         return Query(
-            f"{text} {context}",
             text,
             combined / max(float(np.linalg.norm(combined)), 1e-12),
             query_terms + query_terms + extra,
@@ -224,14 +223,12 @@ class Retriever:
         dense_rows, lexical_rows, chunk_rows = ranks
         features[:, column["dense_rank"]] = _reciprocal_rank(rows, dense_rows)
         features[:, column["lexical_rank"]] = _reciprocal_rank(rows, lexical_rows)
-        chunk_rank = {j: 1.0 / np.log2(k + 2) for k, j in enumerate(chunk_rows)}
-        features[:, column["chunk_rank"]] = [
-            max((chunk_rank.get(j, 0.0) for j in self._chunks_of(row)), default=0.0) for row in rows.tolist()
-        ]
+        features[:, column["chunk_rank"]] = _reciprocal_rank(chunk_ids, np.asarray(chunk_rows, dtype=np.int64))
         total_idf = sum(query.idf.values()) or 1.0
         top_idf = max(query.idf.values(), default=0.0) or 1.0
-        own_terms = set(terms(query.focus)) - _QUESTION_TERMS
-        query_bigrams = _bigrams(terms(query.focus))
+        focus_terms = terms(query.focus)
+        own_terms = set(focus_terms) - _QUESTION_TERMS
+        query_bigrams = _bigrams(focus_terms)
         answer_type = question_type(query.focus)
         local = {a: self._local_weights(a, query) for a in set(articles.tolist())}
         for n, row in enumerate(rows.tolist()):
@@ -280,10 +277,6 @@ class Retriever:
             self._term_counts.clear()
         self._term_counts[article] = counts
         return counts
-
-    def _chunks_of(self, row: int) -> list[int]:
-        own = int(self._sentence_chunk[row])
-        return [own] if own >= 0 else []
 
     def _terms(self, row: int) -> tuple[str, ...]:
         cached = self._sentence_terms.get(row)
