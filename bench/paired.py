@@ -17,7 +17,7 @@ from bench.run import ROOT, env_for, log
 
 
 def main(argv: list[str]) -> int:
-    articles = argv[0]
+    articles = str(Path(argv[0]).resolve())  # the build runs in a temporary folder
     backend = argv[1] if len(argv) > 1 else "onnx-int8"
     rounds = int(argv[2]) if len(argv) > 2 else 2
     work = Path(tempfile.mkdtemp(prefix="newsdesk-paired-"))

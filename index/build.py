@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -21,8 +22,13 @@ from index.splitter import split_sentences
 from index.store import IndexData, ModelInfo
 from index.vectors import all_vectors, make_vector_index
 
-EMBED_BATCH = 256
-"""Sentences embedded per progress step."""
+BATCH_SENTENCES = 64
+"""Most sentences encoded in one model call."""
+BATCH_TOKENS = 2048
+"""Most padded tokens in one model call: long sentences go in smaller batches (less padding, and
+the attention buffers of a batch stay small, which bounds the build's peak memory)."""
+EMBED_WINDOW = 1024
+"""Sentences gathered (and sorted by length) before they are embedded."""
 
 
 @dataclass(slots=True)
@@ -211,38 +217,51 @@ def assemble(
     progress: ProgressFn | None,
     report: UpdateReport,
 ) -> IndexData:
-    """Build the in-memory generation: reuse old rows where given, split and embed the rest."""
+    """Build the in-memory generation: reuse old rows where given, split and embed the rest.
+
+    New articles are split in a background thread while the sentences already split are
+    embedded (the splitter is pure Python, the model releases the GIL), so both cores work.
+    """
     old_vectors = _all_vectors(old.sentence_vectors) if old is not None else None
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []
     vector_parts: list[np.ndarray | tuple[int, int]] = []  # arrays (old rows) or (start, stop) of new
-    new_texts: list[str] = []
+    encoder = _WindowedEncoder(embedder)
+    new_rows = [row for row, (_, _, old_row) in enumerate(kept) if old_row is None or old is None]
     offset = 0
-    for row, (article, _digest, old_row) in enumerate(kept):
-        if old_row is not None and old is not None:
-            mask = old.sentences[:, 0] == old_row
-            sents = old.sentences[mask].copy()
-            first_old = int(np.argmax(mask)) if mask.any() else 0
-            sents[:, 0] = row
-            chunks = old.chunks[old.chunks[:, 0] == old_row].copy()
-            chunks[:, 0] = row
-            chunks[:, 1:] += offset - first_old
-            vector_parts.append(old_vectors[mask] if old_vectors is not None else np.zeros((0, embedder.dim)))
-        else:
-            spans = split_sentences(article.text)
-            texts = [article.text[s:e] for s, e in spans]
-            counts = embedder.count_tokens(texts)
-            sents = np.array([(row, s, e, c) for (s, e), c in zip(spans, counts, strict=True)], dtype=np.int32)
-            sents = sents.reshape(-1, 4)
-            windows = chunk_sentences(counts, params)
-            chunks = np.array([(row, offset + a, offset + b) for a, b in windows], dtype=np.int32).reshape(-1, 3)
-            vector_parts.append((len(new_texts), len(new_texts) + len(texts)))
-            new_texts.extend(texts)
-        sentence_rows.append(sents)
-        chunk_rows.append(chunks)
-        offset += len(sents)
-    new_vectors = _embed_all(new_texts, embedder, progress)
-    report.sentences_embedded = len(new_texts)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-split")
+    try:
+        split = {row: pool.submit(split_sentences, kept[row][0].text) for row in new_rows}
+        for row, (article, _digest, old_row) in enumerate(kept):
+            if old_row is not None and old is not None:
+                mask = old.sentences[:, 0] == old_row
+                sents = old.sentences[mask].copy()
+                first_old = int(np.argmax(mask)) if mask.any() else 0
+                sents[:, 0] = row
+                chunks = old.chunks[old.chunks[:, 0] == old_row].copy()
+                chunks[:, 0] = row
+                chunks[:, 1:] += offset - first_old
+                vector_parts.append(old_vectors[mask] if old_vectors is not None else np.zeros((0, embedder.dim)))
+            else:
+                spans = split.pop(row).result()
+                texts = [article.text[s:e] for s, e in spans]
+                counts = embedder.count_tokens(texts)
+                sents = np.array([(row, s, e, c) for (s, e), c in zip(spans, counts, strict=True)], dtype=np.int32)
+                sents = sents.reshape(-1, 4)
+                windows = chunk_sentences(counts, params)
+                chunks = np.array([(row, offset + a, offset + b) for a, b in windows], dtype=np.int32).reshape(-1, 3)
+                vector_parts.append(encoder.add(texts, counts))
+                if progress and encoder.flushed:
+                    progress(len(new_rows) - len(split), len(new_rows), "splitting and embedding articles")
+            sentence_rows.append(sents)
+            chunk_rows.append(chunks)
+            offset += len(sents)
+    finally:  # on an error or ^C, articles not yet split are dropped rather than waited for
+        pool.shutdown(wait=False, cancel_futures=True)
+    new_vectors = encoder.finish()
+    if progress and new_rows:
+        progress(len(new_rows), len(new_rows), "splitting and embedding articles")
+    report.sentences_embedded = len(new_vectors)
     parts = [p if isinstance(p, np.ndarray) else new_vectors[p[0] : p[1]] for p in vector_parts]
     vectors = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
@@ -286,16 +305,61 @@ def _all_vectors(index: object) -> np.ndarray:
     return all_vectors(index)
 
 
-def _embed_all(texts: list[str], embedder: Embedder, progress: ProgressFn | None) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    if progress:
-        progress(0, len(texts), "embedding sentences")
-    for start in range(0, len(order), EMBED_BATCH):
-        batch = order[start : start + EMBED_BATCH]
-        out[batch] = embedder.embed([texts[i] for i in batch])
-        if progress:
-            progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding sentences")
-    return out
+class _WindowedEncoder:
+    """Embeds sentences as they arrive, a window at a time, in batches of similar token length.
+
+    Only one window of texts is held; the vectors are kept in arrival order.
+    """
+
+    def __init__(self, embedder: Embedder, window: int = EMBED_WINDOW) -> None:
+        self.embedder = embedder
+        self.window = window
+        self.flushed = False
+        """Whether the last :meth:`add` embedded a window."""
+        self._texts: list[str] = []
+        self._counts: list[int] = []
+        self._parts: list[np.ndarray] = []
+        self._total = 0
+
+    def add(self, texts: list[str], counts: list[int]) -> tuple[int, int]:
+        """Queue ``texts``; returns their ``(start, stop)`` in the final vector array."""
+        start = self._total
+        self._texts.extend(texts)
+        self._counts.extend(counts)
+        self._total += len(texts)
+        self.flushed = len(self._texts) >= self.window
+        if self.flushed:
+            self._flush()
+        return start, self._total
+
+    def finish(self) -> np.ndarray:
+        """All vectors, float32 ``(n, dim)``, in the order the texts were added."""
+        self._flush()
+        if not self._parts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.concatenate(self._parts)
+
+    def _flush(self) -> None:
+        if not self._texts:
+            return
+        out = np.zeros((len(self._texts), self.embedder.dim), dtype=np.float32)
+        for batch in token_batches(self._counts, self.embedder.max_tokens):
+            out[batch] = self.embedder.embed([self._texts[i] for i in batch])
+        self._parts.append(out)
+        self._texts, self._counts = [], []
+
+
+def token_batches(counts: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Indices sorted by token count, cut into batches of at most ``BATCH_SENTENCES`` sentences
+    and ``BATCH_TOKENS`` padded tokens (a single longer sentence still gets a batch of its own)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(counts)), key=counts.__getitem__):
+        padded = min(counts[i], max_tokens)  # sorted, so this is the longest in the batch so far
+        if current and (len(current) >= BATCH_SENTENCES or (len(current) + 1) * padded > BATCH_TOKENS):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches

@@ -102,3 +102,30 @@ def test_a_different_model_is_refused(tiny_index: Path, tiny_corpus: Path, fake_
     fake_embedder.fingerprint = "another-model"
     with pytest.raises(IndexMismatchError, match="fake"):
         update_index(tiny_index, [tiny_corpus], fake_embedder)
+
+
+def test_token_batches_bound_sentences_and_padded_tokens() -> None:
+    from index.build import BATCH_SENTENCES, BATCH_TOKENS, token_batches
+
+    rng = np.random.default_rng(3)
+    counts = [int(c) for c in rng.integers(3, 400, size=700)]
+    batches = token_batches(counts, max_tokens=256)
+    flat = [i for batch in batches for i in batch]
+    assert sorted(flat) == list(range(len(counts)))  # every sentence exactly once
+    assert [counts[i] for i in flat] == sorted(counts)  # shortest first: batches of like length
+    for batch in batches:
+        padded = max(min(counts[i], 256) for i in batch)
+        assert len(batch) <= BATCH_SENTENCES
+        assert len(batch) == 1 or len(batch) * padded <= BATCH_TOKENS
+
+
+def test_windowed_encoding_keeps_every_vector_in_its_place(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from index.build import _WindowedEncoder
+
+    texts = [f"sentence {'word ' * (n % 37)} number {n}" for n in range(300)]
+    encoder = _WindowedEncoder(fake_embedder, window=64)
+    spans = [encoder.add(texts[i : i + 25], fake_embedder.count_tokens(texts[i : i + 25])) for i in range(0, 300, 25)]
+    vectors = encoder.finish()
+    assert spans[0] == (0, 25) and spans[-1] == (275, 300)
+    np.testing.assert_allclose(vectors, fake_embedder.embed(texts), atol=1e-6)
+    assert fake_embedder.embedded == 600  # each text once in the encoder, once for the comparison
