@@ -1,13 +1,35 @@
-"""newsdesk's index: load articles, split and chunk them, embed, and store them on disk."""
+"""newsdesk's index: load articles, split and chunk them, embed, and store them on disk.
+
+Names are imported on first use, so importing a submodule (``index.errors``) stays cheap.
+"""
 
 from __future__ import annotations
 
-from index.articles import Article, LoadResult, Problem, load_paths
-from index.build import UpdateReport, remove_articles, update_index
-from index.chunking import ChunkParams
-from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
-from index.store import IndexData, ModelInfo
+import importlib
+import typing
 
+if typing.TYPE_CHECKING:
+    from index.articles import Article, LoadResult, Problem, load_paths
+    from index.build import UpdateReport, remove_articles, update_index
+    from index.chunking import ChunkParams
+    from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+    from index.store import IndexData, ModelInfo
+
+_HOME = {
+    "Article": "index.articles",
+    "ChunkParams": "index.chunking",
+    "Embedder": "index.embedder",
+    "IndexData": "index.store",
+    "LoadResult": "index.articles",
+    "ModelInfo": "index.store",
+    "Problem": "index.articles",
+    "SentenceTransformerEmbedder": "index.embedder",
+    "UpdateReport": "index.build",
+    "load_embedder": "index.embedder",
+    "load_paths": "index.articles",
+    "remove_articles": "index.build",
+    "update_index": "index.build",
+}
 __all__ = [
     "Article",
     "ChunkParams",
@@ -23,3 +45,16 @@ __all__ = [
     "remove_articles",
     "update_index",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'index' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -140,6 +140,12 @@ def update_index(
         raise NoArticlesError(_no_articles_message(paths, loaded.problems))
     with store.write_lock(index_dir, wait=wait, notify=notify):
         report = UpdateReport(problems=list(loaded.problems))
+        totals = _totals_if_unchanged(index_dir, loaded.articles, embedder)
+        if totals is not None:  # the common re-index: no vectors or lexical indexes loaded at all
+            report.unchanged = len({a.id for a in loaded.articles})
+            report.total_articles, report.total_sentences = totals
+            report.seconds = time.monotonic() - started
+            return report
         try:
             old = _load_existing(index_dir, embedder)
         except IndexCorruptError as exc:  # the hint says "run newsdesk index": that must then work
@@ -199,6 +205,25 @@ def _no_articles_message(paths: Sequence[str | Path], problems: list[Problem]) -
     where = ", ".join(str(p) for p in paths) or "(no paths)"
     reason = f"; first problem: {problems[0]}" if problems else ""
     return f"no articles found in {where} (accepted: {', '.join(ACCEPTED_SUFFIXES)}){reason}"
+
+
+def _totals_if_unchanged(index_dir: Path, incoming: list[Article], embedder: Embedder) -> tuple[int, int] | None:
+    """``(articles, sentences)`` of the index when it already holds every incoming article as it is.
+
+    Reads the article list only (all files still checksummed); a damaged index returns None so
+    the full path reports it and rebuilds.
+    """
+    if not store.exists(index_dir):
+        return None
+    try:
+        model, articles, hashes, counts = store.read_catalogue(index_dir)
+    except IndexCorruptError:
+        return None
+    check_model(index_dir, model, embedder)
+    stored = {a.id: h for a, h in zip(articles, hashes, strict=True)}
+    if all(stored.get(a.id) == a.content_hash for a in incoming):
+        return len(articles), int(counts.get("sentences", 0))
+    return None
 
 
 def _load_existing(index_dir: Path, embedder: Embedder) -> IndexData | None:

@@ -271,6 +271,31 @@ def load(index_dir: Path) -> IndexData:
     raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
 
 
+def read_catalogue(index_dir: Path) -> tuple[ModelInfo, list[Article], list[str], dict[str, Any]]:
+    """``(model, articles, content hashes, counts)`` of the live generation, without loading it.
+
+    Every listed file is checksummed, as :func:`load` does, but only the article list is parsed:
+    enough to tell whether a re-index has anything to do.
+    """
+    for _attempt in range(LOAD_ATTEMPTS):
+        try:
+            _generation, folder, manifest = _read_manifest_once(Path(index_dir))
+            verify_files(folder, manifest)
+            articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+            break
+        except _Vanished:
+            time.sleep(0.05)
+    else:
+        raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
+    counts = manifest["counts"]
+    if counts.get("articles") != len(articles):
+        raise IndexCorruptError(
+            f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
+            f"{REBUILD_HINT}"
+        )
+    return _model_info(folder, manifest), articles, hashes, counts
+
+
 def _load_once(index_dir: Path) -> IndexData:
     generation, folder, manifest = _read_manifest_once(index_dir)
     model = _model_info(folder, manifest)

@@ -3,27 +3,52 @@
     from qa import Assistant
     assistant = Assistant.open(".newsdesk")
     answer = assistant.ask("How many troops were withdrawn?")
+
+Names are imported on first use, so ``import qa.config`` (the CLI's settings) does not load
+the retriever, the ranker and their libraries.
 """
 
 from __future__ import annotations
 
-from index.errors import (
-    BadInputError,
-    IndexCorruptError,
-    IndexFormatError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    IndexWriteError,
-    ModelError,
-    NewsdeskError,
-    NoArticlesError,
-    QuestionError,
-)
-from qa.assistant import Assistant, Conversation
-from qa.config import Settings
-from qa.types import Answer, Sentence
+import importlib
+import typing
 
+if typing.TYPE_CHECKING:
+    from index.errors import (
+        BadInputError,
+        IndexCorruptError,
+        IndexFormatError,
+        IndexLockedError,
+        IndexMismatchError,
+        IndexNotFoundError,
+        IndexWriteError,
+        ModelError,
+        NewsdeskError,
+        NoArticlesError,
+        QuestionError,
+    )
+    from qa.assistant import Assistant, Conversation
+    from qa.config import Settings
+    from qa.types import Answer, Sentence
+
+_HOME = {
+    "Answer": "qa.types",
+    "Assistant": "qa.assistant",
+    "BadInputError": "index.errors",
+    "Conversation": "qa.assistant",
+    "IndexCorruptError": "index.errors",
+    "IndexFormatError": "index.errors",
+    "IndexLockedError": "index.errors",
+    "IndexMismatchError": "index.errors",
+    "IndexNotFoundError": "index.errors",
+    "IndexWriteError": "index.errors",
+    "ModelError": "index.errors",
+    "NewsdeskError": "index.errors",
+    "NoArticlesError": "index.errors",
+    "QuestionError": "index.errors",
+    "Sentence": "qa.types",
+    "Settings": "qa.config",
+}
 __all__ = [
     "Answer",
     "Assistant",
@@ -42,3 +67,16 @@ __all__ = [
     "Sentence",
     "Settings",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

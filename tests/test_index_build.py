@@ -129,3 +129,31 @@ def test_windowed_encoding_keeps_every_vector_in_its_place(fake_embedder) -> Non
     assert spans[0] == (0, 25) and spans[-1] == (275, 300)
     np.testing.assert_allclose(vectors, fake_embedder.embed(texts), atol=1e-6)
     assert fake_embedder.embedded == 600  # each text once in the encoder, once for the comparison
+
+
+def test_unchanged_re_index_reads_only_the_article_list(
+    tmp_path: Path, tiny_corpus: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    index_dir = tmp_path / "index"
+    update_index(index_dir, [tiny_corpus], fake_embedder)
+
+    def no_full_load(*_args: object) -> None:
+        raise AssertionError("the whole index was loaded for a re-index with nothing new")
+
+    monkeypatch.setattr(store, "load", no_full_load)
+    report = update_index(index_dir, [tiny_corpus], fake_embedder)
+    assert (report.added, report.updated, report.unchanged, report.generation) == (0, 0, 5, None)
+    assert report.total_sentences == int(json.loads((index_dir / "gen-000001" / "manifest.json").read_text())["counts"]["sentences"])
+
+
+def test_unchanged_re_index_still_notices_a_damaged_file(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    index_dir = tmp_path / "index"
+    update_index(index_dir, [tiny_corpus], fake_embedder)
+    vectors = index_dir / "gen-000001" / "sentences.faiss"
+    raw = bytearray(vectors.read_bytes())
+    raw[-1] ^= 0xFF
+    vectors.write_bytes(bytes(raw))
+    report = update_index(index_dir, [tiny_corpus], fake_embedder)
+    assert report.generation == 2  # rebuilt from the paths, not reported as unchanged
+    assert any("checksum" in str(p) for p in report.problems)
+    assert store.load(index_dir).sentence_vectors.ntotal > 0
