@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.safe_text import one_line
-from qa.types import Answer, Sentence
+from qa.types import Answer, ArticleRef, Sentence
 
 NOT_FOUND = "Not found in the articles."
 
@@ -34,4 +34,12 @@ def answer_text(answer: Answer) -> str:
     lines.append("Sources:")
     for n, sentence in enumerate(answer.sentences, start=1):
         lines.append(f"[{n}] {citation_line(sentence)}")
+        if sentence.also_in:
+            lines.append("    also in: " + one_line("; ".join(_copy_label(c) for c in sentence.also_in)))
     return "\n".join(lines)
+
+
+def _copy_label(copy: ArticleRef) -> str:
+    """``Outlet, 2025-07-15 (article-id)`` of a syndicated copy."""
+    meta = ", ".join(part for part in (copy.source, copy.published) if part)
+    return f"{meta} ({copy.article_id})" if meta else copy.article_id

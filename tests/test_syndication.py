@@ -151,3 +151,17 @@ def test_real_model_cites_the_wire_sentence_once(tmp_path: Path, real_embedder) 
     answer = assistant.ask("How many workers joined the ferry strike?", k=5)
     wire = [s for s in answer.sentences if normalise(s.text) == normalise(WIRE_SENTENCE)]
     assert len(wire) == 1 and len(wire[0].also_in or []) == 2
+
+
+def test_plain_text_answer_names_the_other_outlets(news_assistant: Assistant) -> None:
+    from qa.render import answer_text
+
+    answer = news_assistant.ask("How many workers joined the ferry strike?", k=5)
+    [cited] = [s for s in answer.sentences if s.text == WIRE_SENTENCE]
+    lines = answer_text(answer).splitlines()
+    number = answer.sentences.index(cited) + 1
+    source = next(i for i, line in enumerate(lines) if line.startswith(f"[{number}] ") and "chars" in line)
+    also = lines[source + 1]  # right under the citation it belongs to
+    assert also.lstrip().startswith("also in:")
+    for ref in cited.also_in or []:
+        assert f"{ref.source}, {ref.published} ({ref.article_id})" in also
