@@ -95,7 +95,10 @@ def ask_command(
     if question == "-":
         question = question_from_stdin()
     check_question(question)  # fail fast, before any model or index is loaded
-    assistant = open_or_build(settings_for(index_dir))
+    settings = settings_for(index_dir)
+    assistant = open_or_build(settings)
+    if not assistant.data.articles:  # say why nothing can be found (the answer itself stays the contract's)
+        stderr(f"note: the index at {settings.index} holds no articles; add some with: newsdesk index PATH")
     answer = assistant.ask(question, k=k, sources=sources, since=since, until=until)
     click.echo(safe_json(answer.model_dump_json()) if as_json else answer_text(answer))
 

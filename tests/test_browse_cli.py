@@ -141,3 +141,14 @@ def test_list_copies_shows_the_wire_story_groups(fake_cli, news_index: Path, cap
     assert fake_cli(["list", "--index", str(news_index), "--copies", "--json", "--source", "Metro Ledger"]) == 0
     [obj] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert obj["source"] == "Metro Ledger" and len(obj["copies"]) == 2
+
+
+def test_ask_on_an_emptied_index_says_it_holds_no_articles(fake_cli, news_index: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    ids = [a.id for a in store.load(news_index).articles]
+    assert fake_cli(["remove", *ids, "--index", str(news_index)]) == 0
+    capsys.readouterr()
+    assert fake_cli(["ask", "How much did the tunnel repairs cost?", "--index", str(news_index), "--json"]) == 0
+    captured = capsys.readouterr()
+    answer = json.loads(captured.out)
+    assert answer["answered"] is False and answer["sentences"] == []
+    assert captured.err.count("\n") == 1 and "holds no articles" in captured.err
