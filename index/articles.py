@@ -6,6 +6,7 @@ skip, so one bad file (or one bad JSONL line) never stops a batch.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import math
@@ -184,7 +185,7 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
         from index.feeds import load_feed
 
         return load_feed(raw, where, _derive_id(file, root))
-    text, problem = decode_bytes(raw)
+    text, problem = decode_bytes(raw, html=file.suffix.lower() in (".html", ".htm"))
     if text is None:
         return [], [Problem(where, problem or "cannot decode")]
     notes = [Problem(where, problem, skipped=False)] if problem else []
@@ -203,10 +204,12 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
     return articles, notes + problems
 
 
-def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
+def decode_bytes(raw: bytes, *, html: bool = False) -> tuple[str | None, str | None]:
     """Decode file bytes: UTF-8 (BOM allowed), UTF-16 with BOM, else cp1252.
 
-    Returns ``(text, note)``; text is None when the bytes are binary, with the reason as note.
+    For a web page (``html``) that is not valid UTF-8, the charset its ``<meta>`` declares is
+    used before the cp1252 guess. Returns ``(text, note)``; text is None when the bytes are
+    binary, with the reason as note.
     """
     if not raw.strip():
         return None, "empty file"
@@ -224,10 +227,34 @@ def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         position = exc.start
+    declared = _declared_charset(raw) if html else None
+    if declared is not None:
+        try:
+            return raw.decode(declared), None
+        except UnicodeDecodeError as exc:
+            return raw.decode(declared, errors="replace"), f"invalid {declared} at byte {exc.start} (as the page declares)"
     try:
         return raw.decode("cp1252"), f"invalid UTF-8 at byte {position}; read as Windows-1252"
     except UnicodeDecodeError:
         return raw.decode("latin-1"), f"invalid UTF-8 at byte {position}; read as Latin-1"
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.I)
+
+
+def _declared_charset(raw: bytes) -> str | None:
+    """The codec a page's ``<meta charset>`` (or ``http-equiv`` content type) names in its first
+    4 KiB, when Python knows it and it is not a UTF-16/32 one (those need a BOM here)."""
+    match = _META_CHARSET.search(raw[:4096])
+    if match is None:
+        return None
+    try:
+        name = codecs.lookup(match.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if name.startswith(("utf-16", "utf-32")):
+        return None
+    return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name  # as browsers read them
 
 
 def _bomless_utf16(raw: bytes) -> str | None:

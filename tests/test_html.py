@@ -206,3 +206,27 @@ def test_saved_xhtml_with_an_xml_declaration_keeps_its_metadata() -> None:
 @pytest.mark.parametrize("junk", ["", "   ", "<html></html>", "\x00\x01binary", "<p>Too short.</p>"])
 def test_pages_without_an_article_give_none(junk: str) -> None:
     assert extract_html(junk) is None
+
+
+@pytest.mark.parametrize(
+    ("declaration", "codec"),
+    [('<meta charset="windows-1251">', "cp1251"), ('<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">', "shift_jis")],
+)
+def test_a_page_is_read_in_the_charset_it_declares(tmp_path: Path, declaration: str, codec: str) -> None:
+    from index.articles import decode_bytes
+
+    body = "Мэр подписал бюджет в понедельник." if codec == "cp1251" else "市長は月曜日に予算案に署名した。"
+    page = f"<html><head>{declaration}<title>Budget</title></head><body><article><p>{body}</p></article></body></html>"
+    (tmp_path / "page.html").write_bytes(page.encode(codec))
+    assert decode_bytes(page.encode(codec), html=True) == (page, None)  # not the Windows-1252 guess
+    loaded = load_paths([tmp_path])
+    assert not loaded.problems and body in loaded.articles[0].text
+
+
+def test_a_page_that_is_valid_utf8_is_read_as_utf8_whatever_it_declares() -> None:
+    from index.articles import decode_bytes
+
+    page = '<html><head><meta charset="iso-8859-1"></head><body><p>Café owners met on Monday.</p></body></html>'
+    assert decode_bytes(page.encode("utf-8"), html=True) == (page, None)
+    latin = decode_bytes(page.encode("cp1252"), html=True)
+    assert latin == (page, None)  # declared Latin-1, read as browsers do (Windows-1252)
