@@ -5,8 +5,9 @@ Names are imported on first use, so importing a submodule (``index.errors``) sta
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from index.lazy import lazy_attributes
 
 if typing.TYPE_CHECKING:
     from index.articles import Article, LoadResult, Problem, load_paths
@@ -47,13 +48,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'index' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("index", globals(), _HOME)
 
 
 def __dir__() -> list[str]:

@@ -10,8 +10,9 @@ the retriever, the ranker and their libraries.
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from index.lazy import lazy_attributes
 
 if typing.TYPE_CHECKING:
     from index.errors import (
@@ -69,13 +70,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'qa' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("qa", globals(), _HOME)
 
 
 def __dir__() -> list[str]:
