@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -29,6 +29,11 @@ BATCH_TOKENS = 2048
 the attention buffers of a batch stay small, which bounds the build's peak memory)."""
 EMBED_WINDOW = 1024
 """Sentences gathered (and sorted by length) before they are embedded."""
+SplitArticle = tuple[list[tuple[int, int]], list[int]]
+"""An article's sentence spans and the token count of each."""
+SPLIT_GROUP_CHARS = 50_000
+"""Articles are split and token-counted in groups of about this much text (one tokenizer call each:
+a call per short article cost more than the counting)."""
 
 
 @dataclass(slots=True)
@@ -244,8 +249,8 @@ def assemble(
 ) -> IndexData:
     """Build the in-memory generation: reuse old rows where given, split and embed the rest.
 
-    New articles are split in a background thread while the sentences already split are
-    embedded (the splitter is pure Python, the model releases the GIL), so both cores work.
+    New articles are split and token-counted in a background thread while the sentences already
+    split are embedded (the splitter is pure Python, the model releases the GIL), so both cores work.
     """
     old_vectors = _all_vectors(old.sentence_vectors) if old is not None else None
     sentence_rows: list[np.ndarray] = []
@@ -256,7 +261,11 @@ def assemble(
     offset = 0
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-split")
     try:
-        split = {row: pool.submit(split_sentences, kept[row][0].text) for row in new_rows}
+        pending: dict[int, tuple[Future[list[SplitArticle]], int]] = {}  # row -> (its group, place in it)
+        for group in _groups(new_rows, [len(kept[row][0].text) for row in new_rows]):
+            future = pool.submit(_split_and_count, [kept[row][0].text for row in group], embedder)
+            pending.update({row: (future, k) for k, row in enumerate(group)})
+        left = len(pending)
         for row, (article, _digest, old_row) in enumerate(kept):
             if old_row is not None and old is not None:
                 mask = old.sentences[:, 0] == old_row
@@ -268,16 +277,16 @@ def assemble(
                 chunks[:, 1:] += offset - first_old
                 vector_parts.append(old_vectors[mask] if old_vectors is not None else np.zeros((0, embedder.dim)))
             else:
-                spans = split.pop(row).result()
+                future, k = pending.pop(row)
+                spans, counts = future.result()[k]
                 texts = [article.text[s:e] for s, e in spans]
-                counts = embedder.count_tokens(texts)
                 sents = np.array([(row, s, e, c) for (s, e), c in zip(spans, counts, strict=True)], dtype=np.int32)
                 sents = sents.reshape(-1, 4)
                 windows = chunk_sentences(counts, params)
                 chunks = np.array([(row, offset + a, offset + b) for a, b in windows], dtype=np.int32).reshape(-1, 3)
                 vector_parts.append(encoder.add(texts, counts))
                 if progress and encoder.flushed:
-                    progress(len(new_rows) - len(split), len(new_rows), "splitting and embedding articles")
+                    progress(left - len(pending), left, "splitting and embedding articles")
             sentence_rows.append(sents)
             chunk_rows.append(chunks)
             offset += len(sents)
@@ -328,6 +337,31 @@ def chunk_means(vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
 
 def _all_vectors(index: object) -> np.ndarray:
     return all_vectors(index)
+
+
+def _groups(rows: list[int], sizes: list[int], chars: int = SPLIT_GROUP_CHARS) -> list[list[int]]:
+    """Consecutive ``rows`` in groups of about ``chars`` characters of text (at least one row each)."""
+    groups: list[list[int]] = []
+    total = 0
+    for row, size in zip(rows, sizes, strict=True):
+        if not groups or total >= chars:
+            groups.append([])
+            total = 0
+        groups[-1].append(row)
+        total += size
+    return groups
+
+
+def _split_and_count(texts: list[str], embedder: Embedder) -> list[SplitArticle]:
+    """Sentence spans and their token counts for each text; one tokenizer call for the group."""
+    spans = [split_sentences(text) for text in texts]
+    counts = embedder.count_tokens([text[s:e] for text, found in zip(texts, spans, strict=True) for s, e in found])
+    out: list[SplitArticle] = []
+    start = 0
+    for found in spans:
+        out.append((found, counts[start : start + len(found)]))
+        start += len(found)
+    return out
 
 
 class _WindowedEncoder:

@@ -157,3 +157,13 @@ def test_unchanged_re_index_still_notices_a_damaged_file(tmp_path: Path, tiny_co
     assert report.generation == 2  # rebuilt from the paths, not reported as unchanged
     assert any("checksum" in str(p) for p in report.problems)
     assert store.load(index_dir).sentence_vectors.ntotal > 0
+
+
+def test_articles_are_split_in_groups_of_bounded_text() -> None:
+    from index.build import _groups
+
+    rows, sizes = list(range(10)), [30, 30, 30, 100, 5, 5, 5, 5, 60, 1]
+    groups = _groups(rows, sizes, chars=60)
+    assert [row for group in groups for row in group] == rows  # every article once, in order
+    assert groups == [[0, 1], [2, 3], [4, 5, 6, 7, 8], [9]]  # a group closes once it reaches 60 characters
+    assert _groups([], []) == []
