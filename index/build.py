@@ -265,7 +265,6 @@ def assemble(
         for group in _groups(new_rows, [len(kept[row][0].text) for row in new_rows]):
             future = pool.submit(_split_and_count, [kept[row][0].text for row in group], embedder)
             pending.update({row: (future, k) for k, row in enumerate(group)})
-        left = len(pending)
         for row, (article, _digest, old_row) in enumerate(kept):
             if old_row is not None and old is not None:
                 mask = old.sentences[:, 0] == old_row
@@ -286,7 +285,7 @@ def assemble(
                 chunks = np.array([(row, offset + a, offset + b) for a, b in windows], dtype=np.int32).reshape(-1, 3)
                 vector_parts.append(encoder.add(texts, counts))
                 if progress and encoder.flushed:
-                    progress(left - len(pending), left, "splitting and embedding articles")
+                    progress(len(new_rows) - len(pending), len(new_rows), "splitting and embedding articles")
             sentence_rows.append(sents)
             chunk_rows.append(chunks)
             offset += len(sents)
