@@ -61,3 +61,23 @@ bench-quick: install  ## the same with 1,000 SQuAD questions and 300k scale vect
 
 clean:  ## remove the index and caches (keeps .venv)
 	rm -rf .newsdesk .pytest_cache
+
+.PHONY: reader reader-fit
+READER_DATA := eval/out/reader-data
+READER_IDX  := eval/out/reader-index
+SHARED      := ../shared/data
+
+reader: install  ## retrain the reader from ../shared/data (~55 min on 2 cores) into qa/models/; then make reader-fit
+	$(PY) -m eval.reader_data $(SHARED) $(READER_DATA)
+	$(PY) -m eval.reader_train $(READER_DATA)/train.jsonl
+
+reader-fit: install  ## index the calibration sets and refit how the reader is used (qa/weights.json, key reader)
+	$(VENV)/bin/newsdesk index corpus --index $(READER_IDX)/corpus
+	$(VENV)/bin/newsdesk index $(SHARED)/squad-v1.1-dev/articles.jsonl --index $(READER_IDX)/squad1
+	$(VENV)/bin/newsdesk index $(READER_DATA)/calibrate-squad2-articles.jsonl --index $(READER_IDX)/cal-squad2
+	$(VENV)/bin/newsdesk index $(READER_DATA)/calibrate-rtq-articles.jsonl --index $(READER_IDX)/cal-rtq
+	$(PY) -m eval.reader_fit --write \
+		--set $(READER_IDX)/corpus eval/questions.jsonl \
+		--set $(READER_IDX)/squad1 $(READER_DATA)/tune-squad1.jsonl \
+		--set $(READER_IDX)/cal-squad2 $(READER_DATA)/calibrate-squad2.jsonl \
+		--set $(READER_IDX)/cal-rtq $(READER_DATA)/calibrate-rtq.jsonl

@@ -126,6 +126,8 @@ class Outcome:
     answered: bool
     confidence: float = 0.0
     latency_ms: float = 0.0
+    phrase: str | None = None
+    """The answer phrase marked in the first candidate (None when none is)."""
     hit_rank: int | None = field(init=False)
     """1-based rank of the first candidate containing a gold answer (within the first 10)."""
     article_rank: int | None = field(init=False)
@@ -184,12 +186,57 @@ def compute(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
     }
     if unanswerable:
         metrics["abstain_ok"] = _share([not o.answered for o in unanswerable])
+    if any(o.phrase is not None for o in outcomes):
+        metrics.update(span_metrics(outcomes))
     metrics = {key: round(float(value), 4) for key, value in metrics.items()}
     metrics["latency_ms_p50"] = round(percentile(latencies, 50), 1)
     metrics["latency_ms_p95"] = round(percentile(latencies, 95), 1)
     metrics["questions"] = len(outcomes)
     metrics["unanswerable"] = len(unanswerable)
     return metrics
+
+
+SPAN_KEYS = ("span_rate", "span_em", "span_f1")
+"""Answer-phrase metrics, present when the system marks phrases: the share of answered questions
+whose first sentence carries a phrase, and SQuAD's exact match and token F1 of that phrase against
+the gold answers, over answerable questions whose first sentence contains a gold answer (no
+phrase scores 0)."""
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+def _span_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: case folded, punctuation and articles dropped, words split."""
+    return _ARTICLES.sub(" ", _PUNCTUATION.sub(" ", normalize(text))).split()
+
+
+def token_f1(predicted: str, gold: str) -> float:
+    """SQuAD token F1 of one predicted phrase against one gold answer."""
+    p, g = _span_tokens(predicted), _span_tokens(gold)
+    common = sum(min(p.count(t), g.count(t)) for t in set(p))
+    if not p or not g or common == 0:
+        return float(p == g)
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(predicted: str, gold: str) -> bool:
+    """SQuAD exact match after normalisation."""
+    return _span_tokens(predicted) == _span_tokens(gold)
+
+
+def span_metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """:data:`SPAN_KEYS` over ``outcomes``."""
+    answered = [o for o in outcomes if o.answered]
+    right = [o for o in outcomes if o.correct]
+    f1 = [max(token_f1(o.phrase, a) for a in o.answers) if o.phrase else 0.0 for o in right]
+    em = [any(exact_match(o.phrase, a) for a in o.answers) if o.phrase else False for o in right]
+    return {
+        "span_rate": _share([o.phrase is not None for o in answered]),
+        "span_em": _share(em),
+        "span_f1": _mean(f1),
+    }
 
 
 def coverage_curve(outcomes: Sequence[Outcome]) -> list[tuple[float, float, float]]:

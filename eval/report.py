@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import INTERFACE_KEYS, Outcome, calibration_error, coverage_curve, reliability
+from eval.metrics import INTERFACE_KEYS, SPAN_KEYS, Outcome, calibration_error, coverage_curve, reliability
 from eval.questions import Question
 from eval.run import SEGMENTS, SystemResult
 
@@ -29,7 +29,7 @@ class Table:
 def side_by_side(results: Sequence[SystemResult], metrics: Sequence[dict[str, Any]]) -> Table:
     """Metric rows for every system; baselines' columns carry a marker explained in the notes."""
     header = ["metric"] + [r.label + ("" if r.abstains else " *") for r in results]
-    keys = [k for k in INTERFACE_KEYS if any(k in m for m in metrics)]
+    keys = [k for k in (*INTERFACE_KEYS, *SPAN_KEYS) if any(k in m for m in metrics)]
     rows = [[key] + [_cell(key, m.get(key)) for m in metrics] for key in keys]
     for segment, name in SEGMENTS.items():
         for key in SEGMENT_KEYS:
@@ -208,6 +208,7 @@ def write_report(
         "",
         markdown_table(side_by_side(results, metrics)),
         "",
+        *_decision_table(main.outcomes),
         "## Latency",
         "",
         f"Per question, index already loaded: p50 {main_metrics['latency_ms_p50']:.1f} ms, "
@@ -226,6 +227,20 @@ def write_report(
     lines += _misses_table(questions, main)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [path, coverage_png, reliability_png]
+
+
+def _decision_table(outcomes: Sequence[Outcome]) -> list[str]:
+    """Answered or declined, for answerable and unanswerable questions (the system's own decisions)."""
+    lines = ["## Answer or decline", "", "| questions | answered | declined |", "|---|---:|---:|"]
+    for label, group in (
+        ("answerable, first sentence right", [o for o in outcomes if o.answerable and o.correct]),
+        ("answerable, first sentence wrong", [o for o in outcomes if o.answerable and not o.correct]),
+        ("unanswerable", [o for o in outcomes if not o.answerable]),
+    ):
+        if group:
+            answered = sum(o.answered for o in group)
+            lines.append(f"| {label} ({len(group)}) | {answered} | {len(group) - answered} |")
+    return [*lines, ""]
 
 
 def _coverage_table(outcomes: Sequence[Outcome]) -> list[str]:

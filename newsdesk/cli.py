@@ -47,10 +47,13 @@ def stderr(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="newsdesk")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Ask questions of a folder of news articles; answers are cited sentences."""
+    if ctx.invoked_subcommand is None:  # bare `newsdesk`: the help, and success
+        click.echo(ctx.get_help())
 
 
 @cli.command("index")
@@ -75,13 +78,15 @@ def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) 
 @cli.command("ask")
 @click.argument("question")
 @index_option
-@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(min=1, max=100), help="Sentences to return.")
+@click.option(
+    "-k", "k", default=None, type=click.IntRange(min=1, max=100), help="Sentences to return [default: NEWSDESK_TOP_K, else 5]."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 @filter_options
 def ask_command(
     question: str,
     index_dir: Path | None,
-    k: int,
+    k: int | None,
     as_json: bool,
     sources: tuple[str, ...],
     since: str | None,
@@ -89,7 +94,7 @@ def ask_command(
 ) -> None:
     """Answer QUESTION with cited sentences from the indexed articles (``-``: read it from stdin)."""
     from qa.assistant import check_question
-    from qa.render import answer_text
+    from qa.render import PLAIN, UNDERLINE, answer_text
     from qa.safe_text import safe_json
 
     if question == "-":
@@ -100,7 +105,11 @@ def ask_command(
     if not assistant.data.articles:  # say why nothing can be found (the answer itself stays the contract's)
         stderr(f"note: the index at {settings.index} holds no articles; add some with: newsdesk index PATH")
     answer = assistant.ask(question, k=k, sources=sources, since=since, until=until)
-    click.echo(safe_json(answer.model_dump_json()) if as_json else answer_text(answer))
+    if as_json:
+        click.echo(safe_json(answer.model_dump_json()))
+    else:
+        terminal = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(answer_text(answer, UNDERLINE if terminal else PLAIN))
 
 
 def question_from_stdin() -> str:

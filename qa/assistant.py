@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from index.errors import QuestionError
 from index.store import IndexData
 from qa import ranker
 from qa.config import Settings
+from qa.reader import Reader, ReaderInput, shipped_reader
 from qa.retriever import Retriever, question_type
 from qa.types import Answer, ArticleRef, Sentence
 
@@ -34,10 +36,15 @@ REPEAT_PENALTY = 0.85
 class Assistant:
     """Answers questions from one index with cited sentences. Safe to share between threads."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings | None = None) -> None:
+    def __init__(
+        self, data: IndexData, embedder: Embedder, settings: Settings | None = None, reader: Reader | None = None
+    ) -> None:
         self.data = data
         self.embedder = embedder
         self.settings = settings or Settings()
+        if reader is None and self.settings.reader and ranker.model().reader is not None:
+            reader = shipped_reader()
+        self.reader = reader if self.settings.reader else None
         self.retriever = Retriever(data, embedder)
         self._masks: dict[tuple[tuple[str, ...], date | None, date | None], np.ndarray] = {}
         self._lock = threading.Lock()
@@ -114,13 +121,92 @@ class Assistant:
         if previous is not None and previous.sentences:
             scores = self._follow_up_prior(found.rows, scores, previous)
         order = np.argsort(-scores, kind="stable")
-        picks = syndication.collapse(self.data, found.rows[order], scores[order], k, self.copies)
-        sentences = [self._sentence(pick.row, pick.score, pick.copies) for pick in picks]
         evidence = ranker.confidence_features(found.features[order], logits[order], question_type(question) is not None)
-        confidence = ranker.confidence(evidence)
+        weights = ranker.model().reader
         threshold = self.settings.min_confidence
-        answered = ranker.answerable(evidence) >= (ranker.model().answer_threshold if threshold is None else threshold)
+        spans: dict[int, tuple[int, int]] = {}
+        if self.reader is not None and weights is not None:
+            read = self._read(question, context, found.rows[order], scores[order], evidence, weights)
+            order, scores, confidence, spans = order[read.order], read.scores, read.confidence, read.spans
+            answered = confidence >= (weights.threshold if threshold is None else threshold)
+        else:
+            scores = scores[order]
+            confidence = ranker.confidence(evidence)
+            default = ranker.model().answer_threshold
+            answered = ranker.answerable(evidence) >= (default if threshold is None else threshold)
+        picks = syndication.collapse(self.data, found.rows[order], scores, k, self.copies)
+        sentences = [self._sentence(pick.row, pick.score, pick.copies, spans.get(pick.row)) for pick in picks]
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
+
+    def _read(
+        self,
+        question: str,
+        context: str | None,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        evidence: np.ndarray,
+        weights: ranker.ReaderWeights,
+    ) -> _Reading:
+        """Let the reader read the ranker's best ``weights.depth`` distinct sentences and rerank them.
+
+        ``rows`` and ``scores`` are in the ranker's order. Returns the new order (positions into
+        ``rows``), the scores in that order, the confidence and the answer phrase of each read row
+        (article offsets).
+        """
+        assert self.reader is not None
+        data = self.data
+        first_of: dict[str, int] = {}  # sentence text -> position of its first reading
+        read: list[int] = []
+        twins: list[tuple[int, int]] = []  # (position, position of the same text already read)
+        for position, row in enumerate(rows.tolist()):
+            text = data.sentence_text(row)
+            if text in first_of:
+                twins.append((position, first_of[text]))
+            elif len(read) < weights.depth:
+                first_of[text] = position
+                read.append(position)
+            else:
+                break
+        asked = question if context is None else f"{question} {context}"
+        reading = self.reader.read([self._reader_input(asked, int(rows[p])) for p in read])
+        combined = ranker.reader_sentence_logits(weights, reading.relevance, ranker.logit(scores[read]))
+        value = dict(zip(read, combined.tolist(), strict=True))
+        relevance = dict(zip(read, reading.relevance.tolist(), strict=True))
+        for position, twin in twins:
+            value[position], relevance[position] = value[twin], relevance[twin]
+        head = sorted(value, key=lambda p: (-value[p], p))
+        rest = np.arange(len(head), len(rows)) if len(head) == len(value) else np.setdiff1d(np.arange(len(rows)), head)
+        top_scores = ranker.sigmoid(np.array([value[p] for p in head]))
+        floor = float(top_scores.min()) if len(top_scores) else 1.0
+        new_order = np.concatenate([np.array(head, np.int64), rest.astype(np.int64)])
+        new_scores = np.concatenate([top_scores, np.minimum(scores[rest], floor)])
+        features = ranker.reader_confidence_features(
+            np.array([value[p] for p in head]), np.array([relevance[p] for p in head]), evidence
+        )
+        spans: dict[int, tuple[int, int]] = {}
+        for position, span in zip(read, reading.spans, strict=True):
+            if span is not None:
+                start = int(data.sentences[int(rows[position]), 1])
+                spans[int(rows[position])] = (start + span[0], start + span[1])
+        for position, twin in twins:
+            twin_span = spans.get(int(rows[twin]))
+            if twin_span is not None:
+                shift = int(data.sentences[int(rows[position]), 1]) - int(data.sentences[int(rows[twin]), 1])
+                spans[int(rows[position])] = (twin_span[0] + shift, twin_span[1] + shift)
+        return _Reading(new_order, new_scores, ranker.reader_confidence(weights, features), spans)
+
+    def _reader_input(self, question: str, row: int) -> ReaderInput:
+        data = self.data
+        article_row = int(data.sentences[row, 0])
+
+        def neighbour(other: int) -> str:
+            if 0 <= other < len(data.sentences) and int(data.sentences[other, 0]) == article_row:
+                return data.sentence_text(other)
+            return ""
+
+        return ReaderInput(
+            question, data.sentence_text(row), data.articles[article_row].title, neighbour(row - 1), neighbour(row + 1)
+        )
 
     def _follow_up_prior(self, rows: np.ndarray, scores: np.ndarray, previous: Answer) -> np.ndarray:
         """A follow-up is most likely about the article just cited, and asks for a new sentence."""
@@ -131,7 +217,9 @@ class Assistant:
         boosted = np.where(same_article, scores + FOLLOW_UP_BOOST * (1.0 - scores), scores)
         return np.where(same_sentence, boosted * REPEAT_PENALTY, boosted)
 
-    def _sentence(self, row: int, score: float, copies: Sequence[int] = ()) -> Sentence:
+    def _sentence(
+        self, row: int, score: float, copies: Sequence[int] = (), span: tuple[int, int] | None = None
+    ) -> Sentence:
         article_row, start, end = (int(v) for v in self.data.sentences[row, :3])
         article = self.data.articles[article_row]
         others = [self.data.articles[int(self.data.sentences[r, 0])] for r in copies]
@@ -146,6 +234,8 @@ class Assistant:
             end=end,
             score=round(score, 4),
             also_in=[ArticleRef(article_id=a.id, source=a.source, published=a.published) for a in others] or None,
+            span_start=span[0] if span else None,
+            span_end=span[1] if span else None,
         )
 
     def _allowed(self, sources: Iterable[str] | None, since: DateLike, until: DateLike) -> np.ndarray | None:
@@ -161,6 +251,14 @@ class Assistant:
                 mask = keep[self.data.sentences[:, 0]] if len(self.data.sentences) else np.zeros(0, bool)
                 self._masks[key] = mask
         return mask
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    order: np.ndarray
+    scores: np.ndarray
+    confidence: float
+    spans: dict[int, tuple[int, int]]
 
 
 class Conversation:

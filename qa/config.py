@@ -26,7 +26,14 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description=(
-            "Decline (answered = false) when the estimated probability that the articles answer the question "
-            "is below this; default: the fitted threshold in qa/weights.json."
+            "Decline (answered = false) when the confidence (the estimated probability that the first sentence "
+            "answers the question) is below this; default: the fitted threshold in qa/weights.json."
+        ),
+    )
+    reader: bool = Field(
+        True,
+        description=(
+            "Rerank the best candidates with the trained reader and mark answer phrases (NEWSDESK_READER=0: "
+            "the feature ranker alone, as before the reader)."
         ),
     )

@@ -40,6 +40,22 @@ class Model:
     answerable: tuple[np.ndarray, float]
     answer_threshold: float
     """Default answerability below which a question is declined."""
+    reader: ReaderWeights | None = None
+    """How the reader's evidence is combined (absent: the reader is not used)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderWeights:
+    """Fitted by ``python -m eval.reader_fit`` over the reader's readings of calibration sets."""
+
+    depth: int
+    """How many of the ranker's best candidates the reader reads."""
+    sentence: np.ndarray
+    """Logistic weights over :data:`READER_SENTENCE_FEATURES` and a bias: the chance a sentence answers."""
+    confidence: np.ndarray
+    """Logistic weights over :data:`READER_CONFIDENCE_FEATURES` and a bias: the chance the first is right."""
+    threshold: float
+    """Confidence below which the question is declined."""
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +69,18 @@ def model() -> Model:
         confidence=(np.array(raw["confidence"][0], np.float64), float(raw["confidence"][1])),
         answerable=(np.array(raw["answerable"][0], np.float64), float(raw["answerable"][1])),
         answer_threshold=float(raw.get("answer_threshold", 0.5)),
+        reader=_reader_weights(raw.get("reader")),
+    )
+
+
+def _reader_weights(raw: dict | None) -> ReaderWeights | None:
+    if not raw:
+        return None
+    return ReaderWeights(
+        depth=int(raw["depth"]),
+        sentence=np.array(raw["sentence"], np.float64),
+        confidence=np.array(raw["confidence"], np.float64),
+        threshold=float(raw["threshold"]),
     )
 
 
@@ -64,7 +92,7 @@ def logits(features: np.ndarray) -> np.ndarray:
 def sentence_scores(ranking: np.ndarray) -> np.ndarray:
     """Ranking scores mapped to [0, 1]: the estimated chance each sentence holds the answer."""
     a, b = model().platt
-    return _sigmoid(a * ranking + b)
+    return sigmoid(a * ranking + b)
 
 
 CONFIDENCE_FEATURES = (
@@ -96,14 +124,51 @@ def confidence_features(ordered_features: np.ndarray, ordered_logits: np.ndarray
 def confidence(evidence: np.ndarray) -> float:
     """Estimated probability that the first sentence answers the question."""
     w, b = model().confidence
-    return float(_sigmoid(evidence @ w + b))
+    return float(sigmoid(evidence @ w + b))
 
 
 def answerable(evidence: np.ndarray) -> float:
     """Estimated probability that the articles hold the answer at all."""
     w, b = model().answerable
-    return float(_sigmoid(evidence @ w + b))
+    return float(sigmoid(evidence @ w + b))
 
 
-def _sigmoid(x: np.ndarray | float) -> np.ndarray:
+def sigmoid(x: np.ndarray | float) -> np.ndarray:
+    """The logistic function, clipped against overflow."""
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+
+
+READER_SENTENCE_FEATURES = ("reader", "prior")
+"""Per read sentence: the reader's relevance logit and the ranker's score as a logit."""
+READER_CONFIDENCE_FEATURES = ("top", "margin", "top_reader", "best_other_reader", "answerability")
+"""Per question: the first sentence's combined logit, its margin over the second, the reader's logit
+for it and the best reader logit among the others, and the feature ranker's answerability logit."""
+
+
+def reader_sentence_logits(weights: ReaderWeights, relevance: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Combined logit of each read sentence (higher: more likely to answer)."""
+    x = np.stack([relevance.astype(np.float64), prior.astype(np.float64)], axis=1)
+    return x @ weights.sentence[:-1] + weights.sentence[-1]
+
+
+def reader_confidence_features(combined: np.ndarray, relevance: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """:data:`READER_CONFIDENCE_FEATURES` from the read sentences, best first."""
+    if len(combined) == 0:
+        return np.zeros(len(READER_CONFIDENCE_FEATURES))
+    margin = combined[0] - combined[1] if len(combined) > 1 else 5.0
+    other = float(relevance[1:].max()) if len(relevance) > 1 else -10.0
+    w, b = model().answerable
+    return np.array([combined[0], margin, relevance[0], other, float(evidence @ w + b)], np.float64)
+
+
+def reader_confidence(weights: ReaderWeights, features: np.ndarray) -> float:
+    """The chance that the first sentence answers the question."""
+    return float(sigmoid(features @ weights.confidence[:-1] + weights.confidence[-1]))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Inverse of the sigmoid, clipped away from 0 and 1."""
+    p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))

@@ -18,18 +18,47 @@ def citation_line(sentence: Sentence) -> str:
     return one_line(f"{head} ({where}){url}")  # a newline in a title must not forge an output line
 
 
-def answer_text(answer: Answer) -> str:
-    """The answer as numbered sentences, then a numbered list of their sources."""
+PLAIN = ("", "")
+UNDERLINE = ("\x1b[1;4m", "\x1b[22;24m")
+"""Marks around the answer phrase: none, or bold underline for a terminal."""
+
+
+def phrase(sentence: Sentence) -> str | None:
+    """The answer phrase the reader marked in ``sentence``, if any."""
+    if sentence.span_start is None or sentence.span_end is None:
+        return None
+    return sentence.text[sentence.span_start - sentence.start : sentence.span_end - sentence.start]
+
+
+def marked(sentence: Sentence, marks: tuple[str, str] = PLAIN) -> str:
+    """The sentence on one line, the answer phrase between ``marks`` (text made safe first)."""
+    found = phrase(sentence)
+    if found is None or marks == PLAIN:
+        return one_line(sentence.text)
+    a, b = sentence.span_start - sentence.start, sentence.span_end - sentence.start  # type: ignore[operator]
+    text = sentence.text
+    return f"{one_line(text[:a])} {marks[0]}{one_line(text[a:b])}{marks[1]} {one_line(text[b:])}".strip()
+
+
+def answer_text(answer: Answer, marks: tuple[str, str] = PLAIN) -> str:
+    """The answer as numbered sentences, then a numbered list of their sources.
+
+    An answered question whose first sentence has an answer phrase starts with ``Answer: phrase``;
+    ``marks`` (e.g. :data:`UNDERLINE` on a terminal) also set the phrase off inside the sentences.
+    """
     lines: list[str] = []
     if not answer.sentences:
         return NOT_FOUND + " No sentence matched the question."
-    if answer.answered:
+    first = phrase(answer.sentences[0])
+    if answer.answered and first:
+        lines.append(f"Answer: {one_line(first)} [1] (confidence {answer.confidence:.2f})")
+    elif answer.answered:
         lines.append(f"Answer (confidence {answer.confidence:.2f}):")
     else:
         lines.append(f"{NOT_FOUND} Closest sentences (confidence {answer.confidence:.2f}):")
     lines.append("")
     for n, sentence in enumerate(answer.sentences, start=1):
-        lines.append(f"[{n}] {one_line(sentence.text)}")
+        lines.append(f"[{n}] {marked(sentence, marks)}")
     lines.append("")
     lines.append("Sources:")
     for n, sentence in enumerate(answer.sentences, start=1):

@@ -34,6 +34,10 @@ class Sentence(BaseModel):
     start: int = Field(description="Offset of the first character in the article text.")
     end: int = Field(description="Offset just past the last character.")
     score: float = Field(description="Ranking score in [0, 1]; higher is better.")
+    span_start: int | None = Field(
+        default=None, description="Start of the answer phrase (article offset, within the sentence); left out when none."
+    )
+    span_end: int | None = Field(default=None, description="End of the answer phrase (article offset); left out when none.")
     also_in: list[ArticleRef] | None = Field(
         default=None, description="Other articles (syndicated copies) carrying the same sentence; left out when none."
     )

@@ -79,3 +79,20 @@ def test_ask_builds_from_corpus_when_no_index(fake_cli, tmp_path: Path, tiny_cor
     assert "building it from ./corpus" in captured.err
     assert json.loads(captured.out)["sentences"][0]["article_id"] == "comet-sighting"
     assert (tmp_path / ".newsdesk" / "CURRENT").is_file()
+
+
+def test_bare_newsdesk_prints_the_help_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: newsdesk") and "ask" in out and "index" in out
+
+
+def test_top_k_from_the_environment(fake_cli, tiny_corpus: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    index_dir = tmp_path / "idx"
+    assert fake_cli(["index", str(tiny_corpus), "--index", str(index_dir)]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("NEWSDESK_TOP_K", "2")
+    assert fake_cli(["ask", "How many firefighters were sent?", "--index", str(index_dir), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["sentences"]) == 2
+    assert fake_cli(["ask", "How many firefighters were sent?", "--index", str(index_dir), "--json", "-k", "3"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["sentences"]) == 3

@@ -359,20 +359,20 @@ def test_missing_index_error_type_is_the_one_the_app_catches(tmp_path: Path) -> 
 
 
 def test_answer_phrase_and_syndicated_copies_are_shown_when_present() -> None:
-    from qa.types import ArticleRef
+    from qa.types import ArticleRef, Sentence
     from tui.widgets.bubbles import meta_content, sentence_content
 
     text = "Officials said [2,700] troops remain."
-    sentence = SimpleNamespace(
+    sentence = Sentence(
         text=text, start=100, end=100 + len(text), span_start=115, span_end=122, title="T [x]", source="Wire",
         published="2025-07-15T10:00:00Z", url=None, article_id="a", score=0.9,
         also_in=[ArticleRef(article_id="b", source="Daily [b]", published="2025-07-16")],
     )
-    content = sentence_content(3, sentence)  # type: ignore[arg-type]
+    content = sentence_content(3, sentence)
     assert str(content) == "[3] " + text
     bold = [str(content)[s.start : s.end] for s in content.spans if "bold underline" == s.style]
     assert bold == ["[2,700]"]
-    meta = str(meta_content(sentence))  # type: ignore[arg-type]
+    meta = str(meta_content(sentence))
     assert meta == "Wire · 2025-07-15 · T [x]  · also in Daily [b] · 2025-07-16"
 
 

@@ -26,9 +26,8 @@ class QuestionBubble(Static):
 def sentence_content(number: int, sentence: Sentence) -> Content:
     """``[n] sentence``, literal, with the answer phrase (when the sentence carries one) in bold."""
     marks: list[Mark] = []
-    span_start, span_end = getattr(sentence, "span_start", None), getattr(sentence, "span_end", None)
-    if isinstance(span_start, int) and isinstance(span_end, int) and span_end > span_start:
-        marks.append(Mark(span_start, span_end, "bold underline"))
+    if sentence.span_start is not None and sentence.span_end is not None and sentence.span_end > sentence.span_start:
+        marks.append(Mark(sentence.span_start, sentence.span_end, "bold underline"))
     body = literal_with_marks(sentence.text.replace("\n", " "), marks, base=sentence.start)
     return Content.assemble((f"[{number}] ", "bold $accent"), body)
 

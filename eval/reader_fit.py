@@ -1,0 +1,206 @@
+"""Fit how the reader's evidence is used: ``python -m eval.reader_fit --set INDEX QUESTIONS ... --write``.
+
+Over calibration sets (never the held-out ones of ``eval.reader_data``), the feature ranker's best
+candidates are read by the shipped reader, and three things are fitted into ``qa/weights.json``
+(key ``reader``):
+
+1. *depth*: how many of the ranker's best sentences the reader reads;
+2. *sentence*: a logistic model over the reader's logit and the ranker's score (as a logit): the
+   chance each read sentence answers the question; sentences are reranked by it;
+3. *confidence*: a logistic model over the top sentences' evidence (:data:`qa.ranker.
+   READER_CONFIDENCE_FEATURES`): the chance the first sentence answers the question, with
+   unanswerable questions as negatives; and the *threshold* below which a question is declined,
+   set so that :data:`ANSWER_RATE` of the answerable questions of the sets holding unanswerable
+   ones are answered.
+
+Figures labelled *2-fold* are measured on the half of the articles not fitted; *in-sample* ones
+are not held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.fit import fit_logistic
+from eval.metrics import contains
+from qa import Assistant, ranker
+from qa.ranker import WEIGHTS_FILE
+from qa.retriever import question_type
+
+DEPTHS = (4, 6, 8, 10, 12, 16)
+ANSWER_RATE = 0.90
+
+
+@dataclass(slots=True)
+class Reading:
+    """One question's read candidates (ranker order) and labels."""
+
+    prior: np.ndarray
+    relevance: np.ndarray
+    labels: np.ndarray
+    evidence: np.ndarray
+    answerable: bool
+    group: str
+    weight: float = 1.0
+
+
+def collect(assistant: Assistant, questions: list[dict], depth: int, limit: int | None) -> list[Reading]:
+    """The ranker's best ``depth`` distinct sentences per self-contained question, read."""
+    assert assistant.reader is not None
+    chosen = [q for q in questions if int(q.get("turn", 1) or 1) == 1][: limit or None]
+    vectors = assistant.embedder.embed([q["question"].strip() for q in chosen])
+    out: list[Reading] = []
+    for n, q in enumerate(chosen, start=1):
+        text = q["question"].strip()
+        found = assistant.retriever.candidates(assistant.retriever.prepare(text, vector=vectors[n - 1]))
+        if len(found.rows) == 0:
+            continue
+        logits = ranker.logits(found.features)
+        scores = ranker.sentence_scores(logits)
+        order = np.argsort(-scores, kind="stable")
+        evidence = ranker.confidence_features(found.features[order], logits[order], question_type(text) is not None)
+        seen: set[str] = set()
+        rows: list[int] = []
+        priors: list[float] = []
+        for position in order.tolist():
+            sentence = assistant.data.sentence_text(int(found.rows[position]))
+            if sentence in seen:
+                continue
+            seen.add(sentence)
+            rows.append(int(found.rows[position]))
+            priors.append(float(scores[position]))
+            if len(rows) == depth:
+                break
+        reading = assistant.reader.read([assistant._reader_input(text, r) for r in rows])
+        answers = q.get("answers") or []
+        labels = np.array([any(contains(assistant.data.sentence_text(r), a) for a in answers) for r in rows])
+        group = str((q.get("article_ids") or [q["id"]])[0])
+        out.append(Reading(ranker.logit(np.array(priors)), reading.relevance, labels, evidence, bool(answers), group))
+        if n % 500 == 0:
+            print(f"  read: {n}/{len(chosen)}", file=sys.stderr)
+    return out
+
+
+def _sentence_fit(readings: list[Reading], depth: int) -> np.ndarray:
+    x = np.concatenate([np.stack([r.relevance[:depth], r.prior[:depth]], 1) for r in readings])
+    y = np.concatenate([r.labels[:depth] for r in readings]).astype(float)
+    w, b = fit_logistic(x, y)
+    return np.append(w, b)
+
+
+def _rerank(r: Reading, weights: ranker.ReaderWeights) -> tuple[np.ndarray, np.ndarray]:
+    """(combined logits best first, positions best first) within the depth."""
+    d = weights.depth
+    combined = ranker.reader_sentence_logits(weights, r.relevance[:d], r.prior[:d])
+    order = np.argsort(-combined, kind="stable")
+    return combined[order], order
+
+
+def _weights(depth: int, sentence: np.ndarray, confidence: np.ndarray | None = None, threshold: float = 0.5) -> ranker.ReaderWeights:
+    conf = confidence if confidence is not None else np.zeros(len(ranker.READER_CONFIDENCE_FEATURES) + 1)
+    return ranker.ReaderWeights(depth=depth, sentence=sentence, confidence=conf, threshold=threshold)
+
+
+def hit_at_1(readings: list[Reading], weights: ranker.ReaderWeights) -> float:
+    scored = [r for r in readings if r.answerable]
+    return float(np.mean([bool(r.labels[_rerank(r, weights)[1][0]]) for r in scored])) if scored else 0.0
+
+
+def confidence_rows(readings: list[Reading], weights: ranker.ReaderWeights) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for r in readings:
+        combined, order = _rerank(r, weights)
+        xs.append(ranker.reader_confidence_features(combined, r.relevance[: weights.depth][order], r.evidence))
+        ys.append(float(r.answerable and bool(r.labels[order[0]])))
+    return np.array(xs), np.array(ys)
+
+
+def _halves(readings: list[Reading]) -> tuple[list[Reading], list[Reading]]:
+    groups = sorted({r.group for r in readings})
+    rng = np.random.default_rng(0)
+    rng.shuffle(groups)
+    first = set(groups[::2])
+    return [r for r in readings if r.group in first], [r for r in readings if r.group not in first]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.reader_fit", description=__doc__.splitlines()[0])
+    parser.add_argument("--set", nargs=2, action="append", metavar=("INDEX", "QUESTIONS"), required=True)
+    parser.add_argument("--limit", type=int, default=None, help="Questions per set (default: all).")
+    parser.add_argument("--depth", type=int, default=None, help="Fix the depth instead of choosing it.")
+    parser.add_argument("--write", action="store_true", help=f"Write the fitted models into {WEIGHTS_FILE}.")
+    args = parser.parse_args(argv)
+    by_set: dict[str, list[Reading]] = {}
+    for index_dir, questions_file in args.set:
+        assistant = Assistant.open(index_dir)
+        if assistant.reader is None:
+            print("the reader is off (NEWSDESK_READER=0?) or not fitted yet; fitting needs it", file=sys.stderr)
+            assistant.reader = __import__("qa.reader", fromlist=["shipped_reader"]).shipped_reader()
+        questions = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line]
+        print(f"reading {questions_file}", file=sys.stderr)
+        by_set[questions_file] = collect(assistant, questions, max(DEPTHS), args.limit)
+        for r in by_set[questions_file]:
+            r.weight = 1.0 / len(by_set[questions_file])
+    everything = [r for rs in by_set.values() for r in rs]
+
+    best_depth, best_hit = DEPTHS[0], -1.0
+    for depth in DEPTHS if args.depth is None else (args.depth,):
+        held = []
+        for name, rs in by_set.items():
+            a, b = _halves(rs)
+            others = [r for n2, r2 in by_set.items() if n2 != name for r in r2]
+            h = (hit_at_1(b, _weights(depth, _sentence_fit(a + others, depth))) * len(b)
+                 + hit_at_1(a, _weights(depth, _sentence_fit(b + others, depth))) * len(a)) / max(1, len(rs))
+            held.append(h)
+            print(f"depth {depth:2d} {name}: hit@1 {h:.3f} (2-fold by article)")
+        mean = float(np.mean(held))
+        if mean > best_hit + 0.002:  # a deeper read must earn its latency
+            best_depth, best_hit = depth, mean
+    for name, rs in by_set.items():
+        baseline = float(np.mean([bool(r.labels[0]) for r in rs if r.answerable])) if any(r.answerable for r in rs) else 0
+        print(f"ranker alone {name}: hit@1 {baseline:.3f}")
+    sentence = _sentence_fit(everything, best_depth)
+    weights = _weights(best_depth, sentence)
+    x, y = confidence_rows(everything, weights)
+    cw, cb = fit_logistic(x, y)
+    confidence = np.append(cw, cb)
+    mixed = [r for rs in by_set.values() if any(not r.answerable for r in rs) for r in rs]
+    threshold = 0.5
+    if mixed:
+        xm, _ = confidence_rows(mixed, weights)
+        p = 1 / (1 + np.exp(-(xm @ cw + cb)))
+        answerable = np.array([r.answerable for r in mixed])
+        threshold = float(np.quantile(p[answerable], 1 - ANSWER_RATE))
+    final = _weights(best_depth, sentence, confidence, threshold)
+    for name, rs in by_set.items():
+        xs, _ = confidence_rows(rs, final)
+        p = 1 / (1 + np.exp(-(xs @ cw + cb)))
+        answerable = np.array([r.answerable for r in rs])
+        line = f"{name}: hit@1 {hit_at_1(rs, final):.3f}, answered {np.mean(p[answerable] >= threshold):.3f}"
+        if (~answerable).any():
+            line += f", declined {np.mean(p[~answerable] < threshold):.3f} of unanswerable"
+        print(line + " (in-sample)")
+    model = {
+        "depth": best_depth,
+        "sentence": sentence.tolist(),
+        "confidence": confidence.tolist(),
+        "threshold": threshold,
+        "fitted_on": {name: len(rs) for name, rs in by_set.items()},
+    }
+    print(json.dumps(model))
+    if args.write:
+        raw = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        raw["reader"] = model
+        WEIGHTS_FILE.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {WEIGHTS_FILE}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
