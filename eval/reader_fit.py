@@ -31,6 +31,7 @@ from eval.fit import fit_logistic
 from eval.metrics import contains
 from qa import Assistant, ranker
 from qa.ranker import WEIGHTS_FILE
+from qa.reader import MODEL_FOLDER, shipped_reader
 from qa.retriever import question_type
 
 DEPTHS = (4, 6, 8, 10, 12, 16)
@@ -43,6 +44,7 @@ class Reading:
 
     prior: np.ndarray
     relevance: np.ndarray
+    span_scores: np.ndarray
     labels: np.ndarray
     evidence: np.ndarray
     answerable: bool
@@ -81,10 +83,40 @@ def collect(assistant: Assistant, questions: list[dict], depth: int, limit: int 
         answers = q.get("answers") or []
         labels = np.array([any(contains(assistant.data.sentence_text(r), a) for a in answers) for r in rows])
         group = str((q.get("article_ids") or [q["id"]])[0])
-        out.append(Reading(ranker.logit(np.array(priors)), reading.relevance, labels, evidence, bool(answers), group))
+        out.append(
+            Reading(ranker.logit(np.array(priors)), reading.relevance, reading.span_scores, labels, evidence,
+                    bool(answers), group)
+        )
         if n % 500 == 0:
             print(f"  read: {n}/{len(chosen)}", file=sys.stderr)
     return out
+
+
+def save(path: Path, readings: list[Reading]) -> None:
+    """Keep readings as plain arrays (no pickle), to refit without reading again."""
+    offsets = np.cumsum([0] + [len(r.labels) for r in readings])
+    np.savez(
+        path,
+        prior=np.concatenate([r.prior for r in readings]),
+        relevance=np.concatenate([r.relevance for r in readings]),
+        span_scores=np.concatenate([r.span_scores for r in readings]),
+        labels=np.concatenate([r.labels for r in readings]),
+        offsets=offsets,
+        evidence=np.stack([r.evidence for r in readings]),
+        answerable=np.array([r.answerable for r in readings]),
+        groups=np.array([r.group for r in readings], dtype=str),
+    )
+
+
+def load(path: Path) -> list[Reading]:
+    with np.load(path, allow_pickle=False) as d:
+        o = d["offsets"]
+        return [
+            Reading(d["prior"][o[i] : o[i + 1]], d["relevance"][o[i] : o[i + 1]], d["span_scores"][o[i] : o[i + 1]],
+                    d["labels"][o[i] : o[i + 1]],
+                    d["evidence"][i], bool(d["answerable"][i]), str(d["groups"][i]))
+            for i in range(len(o) - 1)
+        ]
 
 
 def _sentence_fit(readings: list[Reading], depth: int) -> np.ndarray:
@@ -112,12 +144,18 @@ def hit_at_1(readings: list[Reading], weights: ranker.ReaderWeights) -> float:
     return float(np.mean([bool(r.labels[_rerank(r, weights)[1][0]]) for r in scored])) if scored else 0.0
 
 
-def confidence_rows(readings: list[Reading], weights: ranker.ReaderWeights) -> tuple[np.ndarray, np.ndarray]:
+def confidence_rows(
+    readings: list[Reading], weights: ranker.ReaderWeights, target: str = "correct"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence features per question, and the target: first sentence right, or answerable."""
     xs, ys = [], []
     for r in readings:
         combined, order = _rerank(r, weights)
-        xs.append(ranker.reader_confidence_features(combined, r.relevance[: weights.depth][order], r.evidence))
-        ys.append(float(r.answerable and bool(r.labels[order[0]])))
+        d = weights.depth
+        xs.append(
+            ranker.reader_confidence_features(combined, r.relevance[:d][order], r.evidence, r.span_scores[:d][order])
+        )
+        ys.append(float(r.answerable and (target == "answerable" or bool(r.labels[order[0]]))))
     return np.array(xs), np.array(ys)
 
 
@@ -134,17 +172,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", nargs=2, action="append", metavar=("INDEX", "QUESTIONS"), required=True)
     parser.add_argument("--limit", type=int, default=None, help="Questions per set (default: all).")
     parser.add_argument("--depth", type=int, default=None, help="Fix the depth instead of choosing it.")
+    parser.add_argument(
+        "--target", choices=("correct", "answerable"), default="correct",
+        help="What the confidence model is fitted to: the first sentence is right (default), or the question "
+        "is answerable.",
+    )
+    parser.add_argument("--cache", type=Path, default=None, help="Folder to keep the readings in (.npz).")
     parser.add_argument("--write", action="store_true", help=f"Write the fitted models into {WEIGHTS_FILE}.")
     args = parser.parse_args(argv)
     by_set: dict[str, list[Reading]] = {}
     for index_dir, questions_file in args.set:
+        reader_sha = json.loads((MODEL_FOLDER / "reader.json").read_text(encoding="utf-8"))["sha256"][:12]
+        name = f"{Path(questions_file).stem}-{Path(index_dir).name}-{reader_sha}.npz"
+        cached = args.cache / name if args.cache else None
+        if cached is not None and cached.is_file():
+            by_set[questions_file] = load(cached)
+            for r in by_set[questions_file]:
+                r.weight = 1.0 / len(by_set[questions_file])
+            continue
         assistant = Assistant.open(index_dir)
         if assistant.reader is None:
-            print("the reader is off (NEWSDESK_READER=0?) or not fitted yet; fitting needs it", file=sys.stderr)
-            assistant.reader = __import__("qa.reader", fromlist=["shipped_reader"]).shipped_reader()
+            assistant.reader = shipped_reader()
         questions = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line]
         print(f"reading {questions_file}", file=sys.stderr)
         by_set[questions_file] = collect(assistant, questions, max(DEPTHS), args.limit)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            save(cached, by_set[questions_file])
         for r in by_set[questions_file]:
             r.weight = 1.0 / len(by_set[questions_file])
     everything = [r for rs in by_set.values() for r in rs]
@@ -167,19 +221,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ranker alone {name}: hit@1 {baseline:.3f}")
     sentence = _sentence_fit(everything, best_depth)
     weights = _weights(best_depth, sentence)
-    x, y = confidence_rows(everything, weights)
+    mixed = [r for rs in by_set.values() if any(not r.answerable for r in rs) for r in rs]
+    for target in ("correct", "answerable"):
+        a, b = _halves(mixed)
+        results = []
+        for fit_on, test_on in ((a, b), (b, a)):
+            xf, yf = confidence_rows(fit_on, weights, target)
+            w_, b_ = fit_logistic(xf, yf)
+            pf = 1 / (1 + np.exp(-(xf @ w_ + b_)))
+            t = float(np.quantile(pf[np.array([r.answerable for r in fit_on])], 1 - ANSWER_RATE))
+            xt, _ = confidence_rows(test_on, weights, target)
+            pt = 1 / (1 + np.exp(-(xt @ w_ + b_)))
+            ans = np.array([r.answerable for r in test_on])
+            results.append((float(np.mean(pt[ans] >= t)), float(np.mean(pt[~ans] < t))))
+        answered, declined = np.mean(results, axis=0)
+        print(f"confidence fitted to '{target}': answered {answered:.3f}, declined {declined:.3f} (2-fold by article)")
+    x, y = confidence_rows(everything, weights, args.target)
     cw, cb = fit_logistic(x, y)
     confidence = np.append(cw, cb)
-    mixed = [r for rs in by_set.values() if any(not r.answerable for r in rs) for r in rs]
     threshold = 0.5
     if mixed:
-        xm, _ = confidence_rows(mixed, weights)
+        xm, _ = confidence_rows(mixed, weights, args.target)
         p = 1 / (1 + np.exp(-(xm @ cw + cb)))
         answerable = np.array([r.answerable for r in mixed])
         threshold = float(np.quantile(p[answerable], 1 - ANSWER_RATE))
     final = _weights(best_depth, sentence, confidence, threshold)
     for name, rs in by_set.items():
-        xs, _ = confidence_rows(rs, final)
+        xs, _ = confidence_rows(rs, final, args.target)
         p = 1 / (1 + np.exp(-(xs @ cw + cb)))
         answerable = np.array([r.answerable for r in rs])
         line = f"{name}: hit@1 {hit_at_1(rs, final):.3f}, answered {np.mean(p[answerable] >= threshold):.3f}"
@@ -191,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "sentence": sentence.tolist(),
         "confidence": confidence.tolist(),
         "threshold": threshold,
+        "target": args.target,
         "fitted_on": {name: len(rs) for name, rs in by_set.items()},
     }
     print(json.dumps(model))

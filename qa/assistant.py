@@ -172,8 +172,9 @@ class Assistant:
         combined = ranker.reader_sentence_logits(weights, reading.relevance, ranker.logit(scores[read]))
         value = dict(zip(read, combined.tolist(), strict=True))
         relevance = dict(zip(read, reading.relevance.tolist(), strict=True))
+        sure = dict(zip(read, reading.span_scores.tolist(), strict=True))
         for position, twin in twins:
-            value[position], relevance[position] = value[twin], relevance[twin]
+            value[position], relevance[position], sure[position] = value[twin], relevance[twin], sure[twin]
         head = sorted(value, key=lambda p: (-value[p], p))
         rest = np.arange(len(head), len(rows)) if len(head) == len(value) else np.setdiff1d(np.arange(len(rows)), head)
         top_scores = ranker.sigmoid(np.array([value[p] for p in head]))
@@ -181,7 +182,10 @@ class Assistant:
         new_order = np.concatenate([np.array(head, np.int64), rest.astype(np.int64)])
         new_scores = np.concatenate([top_scores, np.minimum(scores[rest], floor)])
         features = ranker.reader_confidence_features(
-            np.array([value[p] for p in head]), np.array([relevance[p] for p in head]), evidence
+            np.array([value[p] for p in head]),
+            np.array([relevance[p] for p in head]),
+            evidence,
+            np.array([sure[p] for p in head]),
         )
         spans: dict[int, tuple[int, int]] = {}
         for position, span in zip(read, reading.spans, strict=True):

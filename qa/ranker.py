@@ -142,9 +142,22 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray:
 
 READER_SENTENCE_FEATURES = ("reader", "prior")
 """Per read sentence: the reader's relevance logit and the ranker's score as a logit."""
-READER_CONFIDENCE_FEATURES = ("top", "margin", "top_reader", "best_other_reader", "answerability")
+READER_CONFIDENCE_FEATURES = (
+    "top",
+    "margin",
+    "top_reader",
+    "best_other_reader",
+    "answerability",
+    "top_span",
+    "cos",
+    "missing_salient",
+    "missing_article",
+)
 """Per question: the first sentence's combined logit, its margin over the second, the reader's logit
-for it and the best reader logit among the others, and the feature ranker's answerability logit."""
+for it and the best reader logit among the others, the feature ranker's answerability logit, and
+the reader's score for the answer phrase in the first sentence, and from the ranker's evidence for
+its own first sentence: the question's cosine to it and the most salient question term missing from
+its context and from its whole article."""
 
 
 def reader_sentence_logits(weights: ReaderWeights, relevance: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -153,14 +166,19 @@ def reader_sentence_logits(weights: ReaderWeights, relevance: np.ndarray, prior:
     return x @ weights.sentence[:-1] + weights.sentence[-1]
 
 
-def reader_confidence_features(combined: np.ndarray, relevance: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+def reader_confidence_features(
+    combined: np.ndarray, relevance: np.ndarray, evidence: np.ndarray, span_scores: np.ndarray
+) -> np.ndarray:
     """:data:`READER_CONFIDENCE_FEATURES` from the read sentences, best first."""
     if len(combined) == 0:
         return np.zeros(len(READER_CONFIDENCE_FEATURES))
     margin = combined[0] - combined[1] if len(combined) > 1 else 5.0
     other = float(relevance[1:].max()) if len(relevance) > 1 else -10.0
     w, b = model().answerable
-    return np.array([combined[0], margin, relevance[0], other, float(evidence @ w + b)], np.float64)
+    column = {name: i for i, name in enumerate(CONFIDENCE_FEATURES)}
+    values = [combined[0], margin, relevance[0], other, float(evidence @ w + b), span_scores[0] / 10.0]
+    values += [evidence[column[name]] for name in ("cos", "missing_salient", "missing_article")]
+    return np.array(values, np.float64)
 
 
 def reader_confidence(weights: ReaderWeights, features: np.ndarray) -> float:

@@ -134,6 +134,8 @@ class Reading:
     """Relevance logit per sentence (higher: more likely to answer the question)."""
     spans: list[tuple[int, int] | None]
     """Answer phrase per sentence as ``(start, end)`` character offsets into the sentence."""
+    span_scores: np.ndarray
+    """Start plus end logit of each sentence's phrase (how sure the reader is of it)."""
 
 
 class Reader:
@@ -159,7 +161,7 @@ class Reader:
     def read(self, items: Sequence[ReaderInput]) -> Reading:
         """Relevance and answer phrase for each input (one batch)."""
         if not items:
-            return Reading(np.zeros(0, np.float32), [])
+            return Reading(np.zeros(0, np.float32), [], np.zeros(0, np.float32))
         with self._lock:  # the tokenizer object is shared
             encoded = encode_many(self.tokenizer, items)
         width = max(len(e.ids) for e in encoded)
@@ -171,8 +173,12 @@ class Reader:
         relevance, starts, ends = self._session.run(
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         )
-        spans = [_best_span(e, starts[r], ends[r]) for r, e in enumerate(encoded)]
-        return Reading(np.asarray(relevance, np.float32).reshape(-1), spans)
+        best = [_best_span(e, starts[r], ends[r]) for r, e in enumerate(encoded)]
+        return Reading(
+            np.asarray(relevance, np.float32).reshape(-1),
+            [b[0] if b else None for b in best],
+            np.array([b[1] if b else -20.0 for b in best], np.float32),
+        )
 
 
 @lru_cache(maxsize=1)
@@ -181,8 +187,9 @@ def shipped_reader() -> Reader:
     return Reader()
 
 
-def _best_span(e: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[int, int] | None:
-    """The highest-scoring phrase of at most :data:`MAX_SPAN_TOKENS` tokens inside the sentence."""
+def _best_span(e: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[tuple[int, int], float] | None:
+    """The highest-scoring phrase of at most :data:`MAX_SPAN_TOKENS` tokens inside the sentence,
+    as character offsets into the sentence, and its score (start plus end logit)."""
     first, stop = e.sentence_tokens
     if stop <= first:
         return None
@@ -192,7 +199,7 @@ def _best_span(e: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[int, int
     allowed = np.triu(np.ones((n, n), bool)) & ~np.triu(np.ones((n, n), bool), MAX_SPAN_TOKENS)
     score = np.where(allowed, score, -np.inf)
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)
-    return e.offsets[i][0], e.offsets[j][1]
+    return (e.offsets[i][0], e.offsets[j][1]), float(score[i, j])
 
 
 def _session(blob: bytes, threads: int, path: Path) -> Any:

@@ -61,10 +61,10 @@ def test_best_span_stays_inside_the_sentence_and_is_bounded() -> None:
     start, end = np.zeros(45), np.zeros(45)
     start[0], end[44] = 100.0, 100.0  # outside the sentence: never chosen
     start[5], end[8] = 5.0, 5.0
-    assert _best_span(e, start, end) == (offsets[2][0], offsets[5][1])
+    assert _best_span(e, start, end) == ((offsets[2][0], offsets[5][1]), 10.0)
     start[:], end[:] = 0.0, 0.0
     start[3], end[42] = 5.0, 5.0  # a phrase longer than MAX_SPAN_TOKENS is not allowed
-    s, t = _best_span(e, start, end)  # type: ignore[misc]
+    (s, t), _ = _best_span(e, start, end)  # type: ignore[misc]
     assert (t - s) <= MAX_SPAN_TOKENS * 5
 
 
