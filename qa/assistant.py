@@ -176,16 +176,17 @@ class Assistant:
         for position, twin in twins:
             value[position], relevance[position], sure[position] = value[twin], relevance[twin], sure[twin]
         head = sorted(value, key=lambda p: (-value[p], p))
-        rest = np.arange(len(head), len(rows)) if len(head) == len(value) else np.setdiff1d(np.arange(len(rows)), head)
+        rest = np.arange(len(head), len(rows))  # read and twin positions are exactly the first len(head)
         top_scores = ranker.sigmoid(np.array([value[p] for p in head]))
         floor = float(top_scores.min()) if len(top_scores) else 1.0
         new_order = np.concatenate([np.array(head, np.int64), rest.astype(np.int64)])
         new_scores = np.concatenate([top_scores, np.minimum(scores[rest], floor)])
+        distinct = [p for p in head if p in first_of.values()]  # as fitted: a copy is no second opinion
         features = ranker.reader_confidence_features(
-            np.array([value[p] for p in head]),
-            np.array([relevance[p] for p in head]),
+            np.array([value[p] for p in distinct]),
+            np.array([relevance[p] for p in distinct]),
             evidence,
-            np.array([sure[p] for p in head]),
+            np.array([sure[p] for p in distinct]),
         )
         spans: dict[int, tuple[int, int]] = {}
         for position, span in zip(read, reading.spans, strict=True):

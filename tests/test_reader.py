@@ -139,3 +139,27 @@ def test_plain_answer_names_the_phrase_and_marks_it_on_a_terminal() -> None:
     assert "\x1b[2J" not in marked  # article text stays data, only our own marks are codes
     declined = answer_text(answer.model_copy(update={"answered": False}))
     assert declined.startswith("Not found in the articles.")
+
+
+def test_syndicated_copies_are_read_once_and_keep_their_own_offsets(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from index.build import update_index
+
+    story = (
+        "Filler about the weather and the roads comes first in this wire story.\n\n"
+        "The county hired 45 new paramedics this spring to shorten ambulance waits."
+    )
+    rows = [
+        {"id": "a", "title": "Paramedics hired", "text": story, "source": "Wire One", "published": "2025-01-02"},
+        {"id": "b", "title": "Paramedics hired", "text": "Local lead.\n\n" + story, "source": "Wire Two",
+         "published": "2025-01-03"},
+    ]
+    (tmp_path / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    update_index(tmp_path / "idx", [tmp_path / "wire.jsonl"], fake_embedder)
+    assistant = Assistant.open(tmp_path / "idx", embedder=fake_embedder)
+    answer = assistant.ask("How many paramedics did the county hire?")
+    first = answer.sentences[0]
+    assert "45 new paramedics" in first.text and first.also_in and len(first.also_in) == 1
+    assert [s.text for s in answer.sentences].count(first.text) == 1
+    text = next(a.text for a in assistant.data.articles if a.id == first.article_id)
+    assert first.span_start is not None and first.span_end is not None
+    assert "45" in text[first.span_start : first.span_end]
