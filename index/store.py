@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -313,7 +314,8 @@ def _load_once(index_dir: Path) -> IndexData:
         for name in names:
             _read_checked(folder, manifest, name)
         try:
-            bm25[sub] = LexicalIndex.load(folder / sub, rows)
+            with NPY_LOCK:
+                bm25[sub] = LexicalIndex.load(folder / sub, rows)
         except FileNotFoundError:
             if not folder.is_dir():
                 raise _Vanished(str(folder)) from None
@@ -357,8 +359,15 @@ def _parse_articles(raw: bytes) -> tuple[list[Article], list[str]]:
     return articles, hashes
 
 
+NPY_LOCK = threading.Lock()
+"""Held while ``.npy`` files are parsed: numpy reads their headers with ``ast.literal_eval``, and
+CPython 3.11's AST validation is not thread-safe (threads opening indexes at once could get a
+"recursion depth mismatch" for an intact file)."""
+
+
 def _parse_table(raw: bytes) -> np.ndarray:
-    table = np.load(io.BytesIO(raw), allow_pickle=False)
+    with NPY_LOCK:
+        table = np.load(io.BytesIO(raw), allow_pickle=False)
     if table.dtype != np.int32 or table.ndim != 2:
         raise ValueError(f"expected a 2-d int32 table, got {table.dtype} {table.shape}")
     return table
