@@ -23,7 +23,7 @@ from datetime import date
 
 import numpy as np
 
-from index.articles import parse_date
+from index.records import parse_date
 from index.store import IndexData
 from index.vectors import search_parameters
 

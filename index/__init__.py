@@ -10,20 +10,21 @@ import typing
 from index.lazy import lazy_attributes
 
 if typing.TYPE_CHECKING:
-    from index.articles import Article, LoadResult, Problem, load_paths
+    from index.articles import load_paths
     from index.build import UpdateReport, remove_articles, update_index
     from index.chunking import ChunkParams
     from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+    from index.records import Article, LoadResult, Problem
     from index.store import IndexData, ModelInfo
 
 _HOME = {
-    "Article": "index.articles",
+    "Article": "index.records",
     "ChunkParams": "index.chunking",
     "Embedder": "index.embedder",
     "IndexData": "index.store",
-    "LoadResult": "index.articles",
+    "LoadResult": "index.records",
     "ModelInfo": "index.store",
-    "Problem": "index.articles",
+    "Problem": "index.records",
     "SentenceTransformerEmbedder": "index.embedder",
     "UpdateReport": "index.build",
     "load_embedder": "index.embedder",

@@ -7,17 +7,17 @@ skip, so one bad file (or one bad JSONL line) never stops a batch.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import math
 import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from index.records import Article, LoadResult, Problem, parse_date
 
 ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom")
 MAX_FILE_BYTES = 20_000_000
@@ -25,83 +25,6 @@ MAX_FILE_BYTES = 20_000_000
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """One news article, as stored in the index."""
-
-    id: str
-    """Stable identifier: the ``id`` field, else derived from the file path."""
-    title: str
-    """Headline; may be empty."""
-    text: str
-    """Body text; every citation offset indexes into this string."""
-    source: str | None = None
-    """Outlet name."""
-    published: str | None = None
-    """ISO date or timestamp, as given."""
-    url: str | None = None
-    """Link to the original."""
-    origin: str = ""
-    """Where it was read from (``path`` or ``path:line``), for messages."""
-
-    @property
-    def content_hash(self) -> str:
-        """sha256 of every stored field but ``origin``: equal hashes mean nothing changed."""
-        payload = json.dumps(
-            [self.id, self.title, self.text, self.source, self.published, self.url],
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
-
-    @property
-    def text_hash(self) -> str:
-        """sha256 of the body alone: equal hashes mean the embeddings can be reused."""
-        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
-
-    @property
-    def published_date(self) -> date | None:
-        """The calendar date of ``published``, or None."""
-        return parse_date(self.published) if self.published else None
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something skipped while loading, reported to the user."""
-
-    where: str
-    """``path``, ``path:line`` or ``path:line:col``."""
-    reason: str
-    """What was wrong, in a few words."""
-    skipped: bool = True
-    """True when the file, line or article was left out; False for a warning about something kept."""
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.reason}"
-
-
-@dataclass(slots=True)
-class LoadResult:
-    """Articles read from some paths, and what was skipped."""
-
-    articles: list[Article] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    files: int = 0
-    """Files read (including those that yielded problems)."""
-
-
-def parse_date(value: str) -> date | None:
-    """Parse an ISO date or timestamp (``2025-07-15``, ``2025-07-15T08:00:00Z``); None if invalid."""
-    text = value.strip()
-    try:
-        return date.fromisoformat(text[:10]) if len(text) == 10 else _parse_datetime(text).date()
-    except ValueError:
-        return None
-
-
-def _parse_datetime(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
 
 
 def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from index.records import parse_date
+
 Extracted = tuple[str, str, str | None, str | None, str | None]
 """``(title, body, source, published, url)``."""
 
@@ -200,8 +202,6 @@ def _take(found: dict[str, str], key: str, value: Any) -> None:
 
 
 def _valid_date(value: Any) -> str | None:
-    from index.articles import parse_date
-
     if isinstance(value, str) and value.strip() and parse_date(value.strip()) is not None:
         return value.strip()
     return None

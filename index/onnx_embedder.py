@@ -21,8 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from index.embedder import _cache_dir, check_model_dir, default_model_dir, go_offline, model_name, weights_fingerprint
 from index.errors import ModelError
+from index.model_files import (
+    _cache_dir,
+    check_model_dir,
+    default_model_dir,
+    go_offline,
+    model_name,
+    weights_fingerprint,
+)
 
 RECIPE_VERSION = 1
 """Bump when the export or quantisation recipe changes: cached exports and indexes are then redone."""

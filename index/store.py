@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from index.articles import Article
 from index.errors import (
     IndexCorruptError,
     IndexFormatError,
@@ -50,6 +49,7 @@ from index.errors import (
     IndexWriteError,
 )
 from index.lexical import LexicalIndex
+from index.records import Article
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.articles import Article
+from index.records import Article
 from index.store import IndexData
 
 SHINGLE_WORDS = 5

@@ -7,44 +7,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from index.errors import NewsdeskError
-
-
-def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--index DIR`` (default ``$NEWSDESK_INDEX``, else ``./.newsdesk``)."""
-    return click.option(
-        "--index",
-        "index_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Index directory (default: $NEWSDESK_INDEX, else ./.newsdesk).",
-    )(func)
-
-
-def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--source`` (repeatable), ``--since``, ``--until``."""
-    func = click.option("--until", default=None, metavar="DATE", help="Only articles published on or before DATE.")(func)
-    func = click.option("--since", default=None, metavar="DATE", help="Only articles published on or after DATE.")(func)
-    return click.option(
-        "--source", "sources", multiple=True, metavar="OUTLET", help="Only articles from OUTLET (repeatable)."
-    )(func)
-
-
-def settings_for(index_dir: Path | None) -> Any:
-    from qa.config import Settings
-
-    settings = Settings()
-    return settings.model_copy(update={"index": index_dir}) if index_dir is not None else settings
-
-
-def stderr(message: str) -> None:
-    click.echo(message, err=True)
+from newsdesk.cli_browse import list_command, remove_command, show_command
+from newsdesk.cli_eval import eval_command
+from newsdesk.cli_maint import verify_command
+from newsdesk.options import filter_options, index_option, open_or_build, settings_for, stderr
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
@@ -130,18 +101,6 @@ def question_from_stdin() -> str:
     return text
 
 
-def open_or_build(settings: Any) -> Any:
-    """Open the index, first building it from ./corpus when there is none yet."""
-    from index import store
-    from index.build import Progress
-    from qa.assistant import Assistant
-
-    if not store.exists(settings.index) and Path("corpus").is_dir():
-        stderr(f"no index at {settings.index} yet; building it from ./corpus")
-        return Assistant.build(["corpus"], settings=settings, progress=Progress())
-    return Assistant.open(settings=settings)
-
-
 @cli.command("chat")
 @index_option
 def chat_command(index_dir: Path | None) -> None:
@@ -188,8 +147,5 @@ def run() -> None:
     sys.exit(main())
 
 
-from newsdesk.cli_eval import eval_command  # noqa: E402 - registered last: it imports the helpers above
-
-cli.add_command(eval_command)
-import newsdesk.cli_browse  # noqa: E402,F401 - registers `newsdesk list`, `show`, `remove`
-import newsdesk.cli_maint  # noqa: E402,F401 - registers `newsdesk verify`
+for _command in (eval_command, list_command, show_command, remove_command, verify_command):
+    cli.add_command(_command)

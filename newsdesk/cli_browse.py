@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
-from index.articles import Article
 from index.errors import BadInputError
-from newsdesk.cli import cli, filter_options, index_option, settings_for, stderr
+from index.records import Article
+from newsdesk.options import filter_options, index_option, settings_for, stderr
 
 
 @click.command("list")
@@ -149,7 +149,3 @@ def _safe(text: str) -> str:
 def _suggest(wanted: str, articles: list[Article]) -> str:
     close = difflib.get_close_matches(wanted, [a.id for a in articles], n=3, cutoff=0.6)
     return f" (did you mean: {', '.join(close)}?)" if close else " (see: newsdesk list)"
-
-
-for _command in (list_command, show_command, remove_command):
-    cli.add_command(_command)

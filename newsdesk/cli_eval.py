@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from newsdesk.cli import filter_options, index_option, open_or_build, settings_for, stderr
+from newsdesk.options import filter_options, index_option, open_or_build, settings_for, stderr
 
 
 @click.command("eval")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from newsdesk.cli import cli, index_option, settings_for
+from newsdesk.options import index_option, settings_for
 
 
 @click.command("verify")
@@ -48,6 +48,3 @@ def verify_command(index_dir: Path | None, skip_model: bool) -> None:
         check_model(settings.index, model, load_embedder(settings.model, settings.backend))
         click.echo("model: matches the configured model")
     click.echo("ok")
-
-
-cli.add_command(verify_command)

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from index import store, syndication
-from index.articles import parse_date
 from index.build import ProgressFn, UpdateReport, check_model, update_index
 from index.embedder import Embedder, load_embedder
 from index.errors import QuestionError
+from index.records import parse_date
 from index.store import IndexData
 from qa import ranker
 from qa.config import Settings

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import Article
 from index.build import update_index
+from index.records import Article
 from index.syndication import CopyFinder, find_copies, normalise, shingles, similar, text_key
 from qa import Assistant
 from qa.types import ArticleRef, Sentence
