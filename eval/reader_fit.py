@@ -5,8 +5,9 @@ candidates are read by the shipped reader, and three things are fitted into ``qa
 (key ``reader``):
 
 1. *depth*: how many of the ranker's best sentences the reader reads;
-2. *sentence*: a logistic model over the reader's logit and the ranker's score (as a logit): the
-   chance each read sentence answers the question; sentences are reranked by it;
+2. *sentence*: a logistic model over the reader's logit, the ranker's score (as a logit) and the
+   reader's phrase score: the chance each read sentence answers the question; sentences are
+   reranked by it;
 3. *confidence*: a logistic model over the top sentences' evidence (:data:`qa.ranker.
    READER_CONFIDENCE_FEATURES`): the chance the first sentence answers the question, with
    unanswerable questions as negatives; and the *threshold* below which a question is declined,
@@ -120,7 +121,9 @@ def load(path: Path) -> list[Reading]:
 
 
 def _sentence_fit(readings: list[Reading], depth: int) -> np.ndarray:
-    x = np.concatenate([np.stack([r.relevance[:depth], r.prior[:depth]], 1) for r in readings])
+    x = np.concatenate(
+        [np.stack([r.relevance[:depth], r.prior[:depth], r.span_scores[:depth] / 10.0], 1) for r in readings]
+    )
     y = np.concatenate([r.labels[:depth] for r in readings]).astype(float)
     w, b = fit_logistic(x, y)
     return np.append(w, b)
@@ -129,7 +132,7 @@ def _sentence_fit(readings: list[Reading], depth: int) -> np.ndarray:
 def _rerank(r: Reading, weights: ranker.ReaderWeights) -> tuple[np.ndarray, np.ndarray]:
     """(combined logits best first, positions best first) within the depth."""
     d = weights.depth
-    combined = ranker.reader_sentence_logits(weights, r.relevance[:d], r.prior[:d])
+    combined = ranker.reader_sentence_logits(weights, r.relevance[:d], r.prior[:d], r.span_scores[:d])
     order = np.argsort(-combined, kind="stable")
     return combined[order], order
 

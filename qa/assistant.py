@@ -169,7 +169,9 @@ class Assistant:
                 break
         asked = question if context is None else f"{question} {context}"
         reading = self.reader.read([self._reader_input(asked, int(rows[p])) for p in read])
-        combined = ranker.reader_sentence_logits(weights, reading.relevance, ranker.logit(scores[read]))
+        combined = ranker.reader_sentence_logits(
+            weights, reading.relevance, ranker.logit(scores[read]), reading.span_scores
+        )
         value = dict(zip(read, combined.tolist(), strict=True))
         relevance = dict(zip(read, reading.relevance.tolist(), strict=True))
         sure = dict(zip(read, reading.span_scores.tolist(), strict=True))

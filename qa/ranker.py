@@ -140,8 +140,9 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray:
 
 
 
-READER_SENTENCE_FEATURES = ("reader", "prior")
-"""Per read sentence: the reader's relevance logit and the ranker's score as a logit."""
+READER_SENTENCE_FEATURES = ("reader", "prior", "span")
+"""Per read sentence: the reader's relevance logit, the ranker's score as a logit, and the reader's
+score for its best answer phrase (start plus end logit, over 10)."""
 READER_CONFIDENCE_FEATURES = (
     "top",
     "margin",
@@ -160,9 +161,11 @@ its own first sentence: the question's cosine to it and the most salient questio
 its context and from its whole article."""
 
 
-def reader_sentence_logits(weights: ReaderWeights, relevance: np.ndarray, prior: np.ndarray) -> np.ndarray:
+def reader_sentence_logits(
+    weights: ReaderWeights, relevance: np.ndarray, prior: np.ndarray, span_scores: np.ndarray
+) -> np.ndarray:
     """Combined logit of each read sentence (higher: more likely to answer)."""
-    x = np.stack([relevance.astype(np.float64), prior.astype(np.float64)], axis=1)
+    x = np.stack([relevance.astype(np.float64), prior.astype(np.float64), span_scores / 10.0], axis=1)
     return x @ weights.sentence[:-1] + weights.sentence[-1]
 
 
