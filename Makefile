@@ -67,7 +67,7 @@ READER_DATA := eval/out/reader-data
 READER_IDX  := eval/out/reader-index
 SHARED      := ../shared/data
 
-reader: install  ## retrain the reader from ../shared/data (~55 min on 2 cores) into qa/models/; then make reader-fit
+reader: install  ## retrain the reader from ../shared/data (~50 min on 2 cores) into qa/models/; then make reader-fit
 	$(PY) -m eval.reader_data $(SHARED) $(READER_DATA)
 	$(PY) -m eval.reader_train $(READER_DATA)/train.jsonl
 

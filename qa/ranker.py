@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import ModelError
 from qa.retriever import FEATURES
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
@@ -76,12 +77,17 @@ def model() -> Model:
 def _reader_weights(raw: dict | None) -> ReaderWeights | None:
     if not raw:
         return None
-    return ReaderWeights(
+    weights = ReaderWeights(
         depth=int(raw["depth"]),
         sentence=np.array(raw["sentence"], np.float64),
         confidence=np.array(raw["confidence"], np.float64),
         threshold=float(raw["threshold"]),
     )
+    if len(weights.sentence) != len(READER_SENTENCE_FEATURES) + 1 or len(weights.confidence) != len(
+        READER_CONFIDENCE_FEATURES
+    ) + 1:
+        raise ModelError(f"{WEIGHTS_FILE}: the reader weights do not match this version; run make reader-fit")
+    return weights
 
 
 def logits(features: np.ndarray) -> np.ndarray:
@@ -154,11 +160,10 @@ READER_CONFIDENCE_FEATURES = (
     "missing_salient",
     "missing_article",
 )
-"""Per question: the first sentence's combined logit, its margin over the second, the reader's logit
-for it and the best reader logit among the others, the feature ranker's answerability logit, and
-the reader's score for the answer phrase in the first sentence, and from the ranker's evidence for
-its own first sentence: the question's cosine to it and the most salient question term missing from
-its context and from its whole article."""
+"""Per question: the first sentence's combined logit and its margin over the second; the reader's
+logit for it and the best among the others; the feature ranker's answerability logit; the reader's
+phrase score in the first sentence; and, from the ranker's evidence for its own first sentence, the
+question's cosine to it and the most salient question term missing from its context and article."""
 
 
 def reader_sentence_logits(

@@ -163,3 +163,21 @@ def test_syndicated_copies_are_read_once_and_keep_their_own_offsets(tmp_path: Pa
     text = next(a.text for a in assistant.data.articles if a.id == first.article_id)
     assert first.span_start is not None and first.span_end is not None
     assert "45" in text[first.span_start : first.span_end]
+
+
+def test_reader_weights_of_another_version_are_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa import ranker
+
+    raw = json.loads(ranker.WEIGHTS_FILE.read_text(encoding="utf-8"))
+    raw["reader"]["sentence"] = raw["reader"]["sentence"][:-1]
+    bad = tmp_path / "weights.json"
+    bad.write_text(json.dumps(raw), encoding="utf-8")
+    monkeypatch.setattr(ranker, "WEIGHTS_FILE", bad)
+    ranker.model.cache_clear()
+    try:
+        with pytest.raises(ModelError, match="do not match this version"):
+            ranker.model()
+    finally:
+        monkeypatch.undo()
+        ranker.model.cache_clear()
+    assert ranker.model().reader is not None
