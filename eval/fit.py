@@ -10,8 +10,9 @@ Three small models, all over :data:`qa.retriever.FEATURES`:
    margin over the second. Confidence estimates that the first sentence is right; answerability
    that the articles hold the answer at all (fitted where unanswerable questions exist).
 
-Every figure printed is measured on held-out folds (grouped by article, so no article's
-questions are both fitted and scored), then the final models are fitted on everything.
+The hit@1 per set is measured on held-out folds (grouped by article, so no article's questions
+are both fitted and scored); the abstention figures and the "current weights" hit@1 are
+in-sample, and say so. Then the final models are fitted on everything.
 """
 
 from __future__ import annotations
@@ -153,7 +154,10 @@ def report_abstention(x: np.ndarray, answerable: np.ndarray, w: np.ndarray, b: f
     for t in (0.3, 0.4, 0.5, 0.6, 0.7):
         answered = float(np.mean(p[answerable == 1] >= t))
         declined = float(np.mean(p[answerable == 0] < t))
-        print(f"  threshold {t:.1f}: answered {answered:.3f} of answerable, declined {declined:.3f} of unanswerable")
+        print(
+            f"  threshold {t:.1f}: answered {answered:.3f} of answerable, declined {declined:.3f} of unanswerable"
+            " (in-sample)"
+        )
 
 
 def hit_at_1(samples: list[Sample], w: np.ndarray) -> float:
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         score = sum(h * n for h, n in held) / max(sum(n for _, n in held), 1)
         line = f"{name}: held-out hit@1 {score:.3f}"
         if current is not None:
-            line += f" (current weights: {hit_at_1(samples, current):.3f})"
+            line += f" (current weights, in-sample: {hit_at_1(samples, current):.3f})"
         print(line)
     w = fit_ranking(everything)
     x, correct, _ = top_evidence(everything, w)
