@@ -14,7 +14,7 @@ def main(paths: list[str]) -> int:
     from sentence_transformers import SentenceTransformer
 
     from index.articles import load_paths
-    from index.embedder import default_model_dir, go_offline
+    from index.model_files import default_model_dir, go_offline
 
     go_offline()
     articles = load_paths(paths).articles

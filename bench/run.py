@@ -122,7 +122,7 @@ def measure_size(size: dict[str, Any], work: Path, backends: tuple[str, ...]) ->
     log(f"{name}: cold newsdesk ask against a bare model load, {COLD_REPEATS} rounds")
     bare_code = (
         "import sentence_transformers\n"
-        "from index.embedder import default_model_dir\n"
+        "from index.model_files import default_model_dir\n"
         "sentence_transformers.SentenceTransformer(str(default_model_dir()), device='cpu', local_files_only=True)\n"
     )
     bare: list[ChildRun] = []

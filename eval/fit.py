@@ -69,27 +69,43 @@ def collect(assistant: Assistant, questions: list[dict], limit: int | None = Non
     return samples
 
 
+def save_groups(path: Path, ragged: dict[str, list[np.ndarray]], flat: dict[str, np.ndarray]) -> None:
+    """Per-question arrays of varying length (``ragged``, joined with offsets) and one value per
+    question (``flat``) as plain arrays in one ``.npz`` (no pickle)."""
+    lengths = [len(a) for a in next(iter(ragged.values()))]
+    joined = {name: np.concatenate(arrays) for name, arrays in ragged.items()}
+    np.savez(path, offsets=np.cumsum([0] + lengths), **joined, **flat)
+
+
+def load_groups(path: Path, ragged: tuple[str, ...]) -> tuple[dict[str, list[np.ndarray]], dict[str, np.ndarray]]:
+    """What :func:`save_groups` wrote: the ragged arrays split per question, and the rest."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}  # each member read once
+    o = arrays.pop("offsets")
+    split = {name: [arrays[name][o[i] : o[i + 1]] for i in range(len(o) - 1)] for name in ragged}
+    return split, {name: value for name, value in arrays.items() if name not in ragged}
+
+
 def save_samples(path: Path, samples: list[Sample]) -> None:
-    """Keep collected evidence as plain arrays (no pickle), to refit without re-retrieving."""
-    offsets = np.cumsum([0] + [len(s.labels) for s in samples])
-    np.savez(
+    """Keep collected evidence as plain arrays, to refit without re-retrieving."""
+    save_groups(
         path,
-        features=np.concatenate([s.features for s in samples]),
-        labels=np.concatenate([s.labels for s in samples]),
-        offsets=offsets,
-        answerable=np.array([s.answerable for s in samples]),
-        groups=np.array([s.group for s in samples], dtype=str),
-        typed=np.array([s.typed for s in samples]),
+        {"features": [s.features for s in samples], "labels": [s.labels for s in samples]},
+        {
+            "answerable": np.array([s.answerable for s in samples]),
+            "groups": np.array([s.group for s in samples], dtype=str),
+            "typed": np.array([s.typed for s in samples]),
+        },
     )
 
 
 def load_samples(path: Path) -> list[Sample]:
-    with np.load(path, allow_pickle=False) as data:
-        features, labels, o = data["features"], data["labels"], data["offsets"]
-        answerable, groups, typed = data["answerable"], data["groups"], data["typed"]
+    split, flat = load_groups(path, ("features", "labels"))
     return [
-        Sample(features[o[i] : o[i + 1]].copy(), bool(t), labels[o[i] : o[i + 1]].copy(), bool(a), str(g))
-        for i, (a, g, t) in enumerate(zip(answerable, groups, typed, strict=True))
+        Sample(f, bool(t), y, bool(a), str(g))
+        for f, y, a, g, t in zip(
+            split["features"], split["labels"], flat["answerable"], flat["groups"], flat["typed"], strict=True
+        )
     ]
 
 

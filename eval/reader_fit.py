@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.fit import fit_logistic
+from eval.fit import fit_logistic, load_groups, save_groups
 from eval.metrics import contains
 from qa import Assistant, ranker
+from qa.assistant import distinct_positions
 from qa.ranker import WEIGHTS_FILE
 from qa.reader import MODEL_FOLDER, shipped_reader
-from qa.retriever import question_type
 
 DEPTHS = (4, 6, 8, 10, 12, 16)
 ANSWER_RATE = 0.90
@@ -64,28 +64,15 @@ def collect(assistant: Assistant, questions: list[dict], depth: int, limit: int 
         found = assistant.retriever.candidates(assistant.retriever.prepare(text, vector=vectors[n - 1]))
         if len(found.rows) == 0:
             continue
-        logits = ranker.logits(found.features)
-        scores = ranker.sentence_scores(logits)
-        order = np.argsort(-scores, kind="stable")
-        evidence = ranker.confidence_features(found.features[order], logits[order], question_type(text) is not None)
-        seen: set[str] = set()
-        rows: list[int] = []
-        priors: list[float] = []
-        for position in order.tolist():
-            sentence = assistant.data.sentence_text(int(found.rows[position]))
-            if sentence in seen:
-                continue
-            seen.add(sentence)
-            rows.append(int(found.rows[position]))
-            priors.append(float(scores[position]))
-            if len(rows) == depth:
-                break
-        reading = assistant.reader.read([assistant._reader_input(text, r) for r in rows])
+        ranked = assistant.rank(text, found)
+        read, _ = distinct_positions(assistant.data, ranked.rows, depth)
+        rows = [int(ranked.rows[p]) for p in read]
+        reading = assistant.reader.read([assistant.reader_input(text, r) for r in rows])
         answers = q.get("answers") or []
         labels = np.array([any(contains(assistant.data.sentence_text(r), a) for a in answers) for r in rows])
         group = str((q.get("article_ids") or [q["id"]])[0])
         out.append(
-            Reading(ranker.logit(np.array(priors)), reading.relevance, reading.span_scores, labels, evidence,
+            Reading(ranker.logit(ranked.scores[read]), reading.relevance, reading.span_scores, labels, ranked.evidence,
                     bool(answers), group)
         )
         if n % 500 == 0:
@@ -93,31 +80,29 @@ def collect(assistant: Assistant, questions: list[dict], depth: int, limit: int 
     return out
 
 
+_RAGGED = ("prior", "relevance", "span_scores", "labels")
+
+
 def save(path: Path, readings: list[Reading]) -> None:
-    """Keep readings as plain arrays (no pickle), to refit without reading again."""
-    offsets = np.cumsum([0] + [len(r.labels) for r in readings])
-    np.savez(
+    """Keep readings as plain arrays, to refit without reading again."""
+    save_groups(
         path,
-        prior=np.concatenate([r.prior for r in readings]),
-        relevance=np.concatenate([r.relevance for r in readings]),
-        span_scores=np.concatenate([r.span_scores for r in readings]),
-        labels=np.concatenate([r.labels for r in readings]),
-        offsets=offsets,
-        evidence=np.stack([r.evidence for r in readings]),
-        answerable=np.array([r.answerable for r in readings]),
-        groups=np.array([r.group for r in readings], dtype=str),
+        {name: [getattr(r, name) for r in readings] for name in _RAGGED},
+        {
+            "evidence": np.stack([r.evidence for r in readings]),
+            "answerable": np.array([r.answerable for r in readings]),
+            "groups": np.array([r.group for r in readings], dtype=str),
+        },
     )
 
 
 def load(path: Path) -> list[Reading]:
-    with np.load(path, allow_pickle=False) as d:
-        o = d["offsets"]
-        return [
-            Reading(d["prior"][o[i] : o[i + 1]], d["relevance"][o[i] : o[i + 1]], d["span_scores"][o[i] : o[i + 1]],
-                    d["labels"][o[i] : o[i + 1]],
-                    d["evidence"][i], bool(d["answerable"][i]), str(d["groups"][i]))
-            for i in range(len(o) - 1)
-        ]
+    split, flat = load_groups(path, _RAGGED)
+    return [
+        Reading(*(split[name][i] for name in _RAGGED), flat["evidence"][i], bool(flat["answerable"][i]),
+                str(flat["groups"][i]))
+        for i in range(len(flat["groups"]))
+    ]
 
 
 def _sentence_fit(readings: list[Reading], depth: int) -> np.ndarray:

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.reader import MAX_TOKENS, MODEL_DIR, ReaderInput, encode, load_tokenizer
+from index.model_files import default_model_dir
+from qa.reader import MAX_TOKENS, ReaderInput, encode, load_tokenizer
 
 SEED = 13
 
@@ -95,7 +96,7 @@ def build_model(layers: int) -> Any:
     class Reader(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            bert = AutoModel.from_pretrained(str(MODEL_DIR()), local_files_only=True, use_safetensors=True)
+            bert = AutoModel.from_pretrained(str(default_model_dir()), local_files_only=True, use_safetensors=True)
             bert.encoder.layer = bert.encoder.layer[:layers]
             bert.config.num_hidden_layers = layers
             self.bert = bert

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from eval.metrics import Outcome, compute
 from eval.questions import Question, asking_order
+from qa.render import phrase
 
 K = 10
 """Candidates asked for per question (mrr@10 needs ten)."""
@@ -138,21 +139,11 @@ def answer_all(
             answered=bool(a.answered),
             confidence=float(a.confidence),
             latency_ms=ms,
-            phrase=_phrase(a),
+            phrase=phrase(a.sentences[0]) if a.sentences else None,
         )
         for q, a, ms in zip(questions, answers, latency, strict=True)
     ]
     return SystemResult("newsdesk", "newsdesk", outcomes, True, seconds, answers)
-
-
-def _phrase(answer: Any) -> str | None:
-    """The answer phrase marked in the first sentence of ``answer``, if any."""
-    if not answer.sentences:
-        return None
-    first = answer.sentences[0]
-    if first.span_start is None or first.span_end is None:
-        return None
-    return str(first.text[first.span_start - first.start : first.span_end - first.start])
 
 
 def baseline_result(

@@ -10,15 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from index.errors import ModelError
-from index.model_files import (  # noqa: F401 - re-exported: the embedder's public helpers
-    WEIGHT_FILES,
-    _cache_dir,
-    check_model_dir,
-    default_model_dir,
-    go_offline,
-    model_name,
-    weights_fingerprint,
-)
+from index.model_files import check_model_dir, default_model_dir, go_offline, model_name, weights_fingerprint
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 """Embedding backends :func:`load_embedder` offers (``NEWSDESK_BACKEND``)."""

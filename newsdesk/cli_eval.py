@@ -108,7 +108,7 @@ def _evaluate(
     bar = Bar(len({q.question.strip() for q in questions}), "encoding questions")
     vectors = QuestionVectors(assistant.embedder, [q.question for q in questions], progress=bar)
     bar.close()
-    batched = Assistant(assistant.data, vectors, assistant.settings)
+    batched = Assistant(assistant.data, vectors, assistant.settings, reader=assistant.reader)
     results = []
     if compare:
         from eval.baselines import Baselines, sentence_mask

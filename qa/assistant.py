@@ -20,7 +20,7 @@ from index.store import IndexData
 from qa import ranker
 from qa.config import Settings
 from qa.reader import Reader, ReaderInput, shipped_reader
-from qa.retriever import Retriever, question_type
+from qa.retriever import Candidates, Retriever, question_type
 from qa.types import Answer, ArticleRef, Sentence
 
 MAX_QUESTION_CHARS = 2000
@@ -116,59 +116,45 @@ class Assistant:
         found = self.retriever.candidates(query, allowed)
         if len(found.rows) == 0:
             return Answer(question=question, answered=False, confidence=0.0, sentences=[])
+        ranked = self.rank(question, found, previous)
+        rows, scores = ranked.rows, ranked.scores
+        weights = ranker.model().reader
+        threshold = self.settings.min_confidence
+        spans: dict[int, tuple[int, int]] = {}
+        if self.reader is not None and weights is not None:
+            read = self._read(question, context, ranked, weights)
+            rows, scores, confidence, spans = rows[read.order], read.scores, read.confidence, read.spans
+            answered = confidence >= (weights.threshold if threshold is None else threshold)
+        else:
+            confidence = ranker.confidence(ranked.evidence)
+            default = ranker.model().answer_threshold
+            answered = ranker.answerable(ranked.evidence) >= (default if threshold is None else threshold)
+        picks = syndication.collapse(self.data, rows, scores, k, self.copies)
+        sentences = [self._sentence(pick.row, pick.score, pick.copies, spans.get(pick.row)) for pick in picks]
+        return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
+
+    def rank(self, question: str, found: Candidates, previous: Answer | None = None) -> Ranked:
+        """The feature ranker's order of ``found``, its scores and the evidence for its first sentence."""
         logits = ranker.logits(found.features)
         scores = ranker.sentence_scores(logits)
         if previous is not None and previous.sentences:
             scores = self._follow_up_prior(found.rows, scores, previous)
         order = np.argsort(-scores, kind="stable")
         evidence = ranker.confidence_features(found.features[order], logits[order], question_type(question) is not None)
-        weights = ranker.model().reader
-        threshold = self.settings.min_confidence
-        spans: dict[int, tuple[int, int]] = {}
-        if self.reader is not None and weights is not None:
-            read = self._read(question, context, found.rows[order], scores[order], evidence, weights)
-            order, scores, confidence, spans = order[read.order], read.scores, read.confidence, read.spans
-            answered = confidence >= (weights.threshold if threshold is None else threshold)
-        else:
-            scores = scores[order]
-            confidence = ranker.confidence(evidence)
-            default = ranker.model().answer_threshold
-            answered = ranker.answerable(evidence) >= (default if threshold is None else threshold)
-        picks = syndication.collapse(self.data, found.rows[order], scores, k, self.copies)
-        sentences = [self._sentence(pick.row, pick.score, pick.copies, spans.get(pick.row)) for pick in picks]
-        return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
+        return Ranked(found.rows[order], scores[order], evidence)
 
-    def _read(
-        self,
-        question: str,
-        context: str | None,
-        rows: np.ndarray,
-        scores: np.ndarray,
-        evidence: np.ndarray,
-        weights: ranker.ReaderWeights,
-    ) -> _Reading:
+    def _read(self, question: str, context: str | None, ranked: Ranked, weights: ranker.ReaderWeights) -> _Reading:
         """Let the reader read the ranker's best ``weights.depth`` distinct sentences and rerank them.
 
-        ``rows`` and ``scores`` are in the ranker's order. Returns the new order (positions into
-        ``rows``), the scores in that order, the confidence and the answer phrase of each read row
-        (article offsets).
+        Returns the new order (positions into ``ranked.rows``), the scores in that order, the
+        confidence and the answer phrase of each read row (article offsets).
         """
         assert self.reader is not None
         data = self.data
-        first_of: dict[str, int] = {}  # sentence text -> position of its first reading
-        read: list[int] = []
-        twins: list[tuple[int, int]] = []  # (position, position of the same text already read)
-        for position, row in enumerate(rows.tolist()):
-            text = data.sentence_text(row)
-            if text in first_of:
-                twins.append((position, first_of[text]))
-            elif len(read) < weights.depth:
-                first_of[text] = position
-                read.append(position)
-            else:
-                break
+        rows, scores, evidence = ranked.rows, ranked.scores, ranked.evidence
+        read, twins = distinct_positions(data, rows, weights.depth)
         asked = question if context is None else f"{question} {context}"
-        reading = self.reader.read([self._reader_input(asked, int(rows[p])) for p in read])
+        reading = self.reader.read([self.reader_input(asked, int(rows[p])) for p in read])
         combined = ranker.reader_sentence_logits(
             weights, reading.relevance, ranker.logit(scores[read]), reading.span_scores
         )
@@ -181,9 +167,10 @@ class Assistant:
         rest = np.arange(len(head), len(rows))  # read and twin positions are exactly the first len(head)
         top_scores = ranker.sigmoid(np.array([value[p] for p in head]))
         floor = float(top_scores.min()) if len(top_scores) else 1.0
-        new_order = np.concatenate([np.array(head, np.int64), rest.astype(np.int64)])
+        new_order = np.concatenate([np.array(head, np.int64), rest])
         new_scores = np.concatenate([top_scores, np.minimum(scores[rest], floor)])
-        distinct = [p for p in head if p in first_of.values()]  # as fitted: a copy is no second opinion
+        once = set(read)
+        distinct = [p for p in head if p in once]  # as fitted: a copy is no second opinion
         features = ranker.reader_confidence_features(
             np.array([value[p] for p in distinct]),
             np.array([relevance[p] for p in distinct]),
@@ -202,7 +189,8 @@ class Assistant:
                 spans[int(rows[position])] = (twin_span[0] + shift, twin_span[1] + shift)
         return _Reading(new_order, new_scores, ranker.reader_confidence(weights, features), spans)
 
-    def _reader_input(self, question: str, row: int) -> ReaderInput:
+    def reader_input(self, question: str, row: int) -> ReaderInput:
+        """What the reader reads for sentence ``row``: it, its article's title and its neighbours."""
         data = self.data
         article_row = int(data.sentences[row, 0])
 
@@ -258,6 +246,35 @@ class Assistant:
                 mask = keep[self.data.sentences[:, 0]] if len(self.data.sentences) else np.zeros(0, bool)
                 self._masks[key] = mask
         return mask
+
+
+def distinct_positions(data: IndexData, rows: np.ndarray, depth: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Positions in ``rows`` of the first ``depth`` distinct sentence texts, and ``(position, twin)``
+    for each repeat of an earlier text met before the list is full (a syndicated copy)."""
+    first_of: dict[str, int] = {}
+    read: list[int] = []
+    twins: list[tuple[int, int]] = []
+    for position, row in enumerate(rows.tolist()):
+        text = data.sentence_text(row)
+        if text in first_of:
+            twins.append((position, first_of[text]))
+        elif len(read) < depth:
+            first_of[text] = position
+            read.append(position)
+        else:
+            break
+    return read, twins
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Candidates in the feature ranker's order."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    """Sentence scores in [0, 1], best first (follow-up prior included)."""
+    evidence: np.ndarray
+    """:data:`qa.ranker.CONFIDENCE_FEATURES` of the first sentence."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,11 +36,6 @@ MAX_SPAN_TOKENS = 24
 """Longest answer phrase considered, in tokens."""
 
 
-def MODEL_DIR() -> Path:  # noqa: N802 - reads as the constant it stands for
-    """The bundled all-MiniLM-L6-v2 folder: the reader's starting weights and its tokenizer."""
-    return default_model_dir()
-
-
 @dataclass(frozen=True, slots=True)
 class ReaderInput:
     """One question and one candidate sentence with its context."""
@@ -70,7 +65,7 @@ def load_tokenizer(model_dir: Path | None = None) -> Any:
     """The all-MiniLM-L6-v2 word-piece tokenizer, without padding or truncation."""
     from tokenizers import Tokenizer
 
-    path = (model_dir or MODEL_DIR()) / "tokenizer.json"
+    path = (model_dir or default_model_dir()) / "tokenizer.json"
     try:
         tokenizer = Tokenizer.from_file(str(path))
     except Exception as exc:  # noqa: BLE001 - one line for the user
@@ -187,6 +182,12 @@ def shipped_reader() -> Reader:
     return Reader()
 
 
+_ALLOWED_SPANS = np.triu(np.ones((MAX_TOKENS, MAX_TOKENS), bool)) & ~np.triu(
+    np.ones((MAX_TOKENS, MAX_TOKENS), bool), MAX_SPAN_TOKENS
+)
+"""``[i, j]``: a phrase may run from token i to token j (j >= i, at most MAX_SPAN_TOKENS long)."""
+
+
 def _best_span(e: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[tuple[int, int], float] | None:
     """The highest-scoring phrase of at most :data:`MAX_SPAN_TOKENS` tokens inside the sentence,
     as character offsets into the sentence, and its score (start plus end logit)."""
@@ -195,9 +196,7 @@ def _best_span(e: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[tuple[in
         return None
     s, t = start[first:stop], end[first:stop]
     n = len(s)
-    score = s[:, None] + t[None, :]
-    allowed = np.triu(np.ones((n, n), bool)) & ~np.triu(np.ones((n, n), bool), MAX_SPAN_TOKENS)
-    score = np.where(allowed, score, -np.inf)
+    score = np.where(_ALLOWED_SPANS[:n, :n], s[:, None] + t[None, :], -np.inf)
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)
     return (e.offsets[i][0], e.offsets[j][1]), float(score[i, j])
 

@@ -21,8 +21,9 @@ from conftest import ROOT, FakeEmbedder
 from index import store
 from index.articles import load_paths
 from index.build import update_index
-from index.embedder import SentenceTransformerEmbedder, check_model_dir, default_model_dir
+from index.embedder import SentenceTransformerEmbedder
 from index.errors import IndexCorruptError, ModelError
+from index.model_files import check_model_dir, default_model_dir
 from newsdesk.cli import main
 from qa import Assistant
 from qa.safe_text import visible
