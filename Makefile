@@ -30,8 +30,9 @@ test: install  ## run the whole test suite
 snapshot-update: install  ## regenerate the TUI snapshot SVGs (tests/__snapshots__) after a deliberate UI change
 	$(PY) -m pytest tests/test_tui_snapshots.py --snapshot-update
 
-lint: install  ## ruff
+lint: install  ## ruff and mypy (strict on qa/ and index/; settings in pyproject.toml)
 	$(VENV)/bin/ruff check qa index tui eval newsdesk tests
+	$(VENV)/bin/mypy
 
 index: install  ## (re)index corpus/ into ./.newsdesk
 	$(VENV)/bin/newsdesk index corpus

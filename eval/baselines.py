@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ class Baselines:
         self.data = data
         self.embed = embed
         self.build_seconds = 0.0
-        self._bm25: object | None = None
+        self._bm25: Any = None  # a bm25s.BM25 once built
 
     def run_all(
         self,
@@ -126,7 +127,7 @@ class Baselines:
         depth = min(depth, n)
         tokens = bm25s.tokenize(list(questions), stopwords="en", return_ids=False, show_progress=False)
         weights = None if mask is None else mask.astype(np.float32)
-        rows, scores = self._bm25.retrieve(  # type: ignore[attr-defined]
+        rows, scores = self._bm25.retrieve(
             tokens, k=depth, show_progress=False, weight_mask=weights
         )
         return [_allowed(r[s > 0] if mask is not None else r, mask) for r, s in zip(rows, scores, strict=True)]

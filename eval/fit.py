@@ -23,6 +23,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -49,7 +50,7 @@ class Sample:
     """Share of the loss: every question set counts the same, whatever its size."""
 
 
-def collect(assistant: Assistant, questions: list[dict], limit: int | None = None) -> list[Sample]:
+def collect(assistant: Assistant, questions: list[dict[str, Any]], limit: int | None = None) -> list[Sample]:
     """Candidates and labels for the self-contained questions (first turns included)."""
     samples: list[Sample] = []
     chosen = [q for q in questions if int(q.get("turn", 1) or 1) == 1][: limit or None]
@@ -74,7 +75,8 @@ def save_groups(path: Path, ragged: dict[str, list[np.ndarray]], flat: dict[str,
     question (``flat``) as plain arrays in one ``.npz`` (no pickle)."""
     lengths = [len(a) for a in next(iter(ragged.values()))]
     joined = {name: np.concatenate(arrays) for name, arrays in ragged.items()}
-    np.savez(path, offsets=np.cumsum([0] + lengths), **joined, **flat)
+    arrays = {"offsets": np.cumsum([0] + lengths), **joined, **flat}
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool flag
 
 
 def load_groups(path: Path, ragged: tuple[str, ...]) -> tuple[dict[str, list[np.ndarray]], dict[str, np.ndarray]]:

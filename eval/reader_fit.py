@@ -25,6 +25,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class Reading:
     weight: float = 1.0
 
 
-def collect(assistant: Assistant, questions: list[dict], depth: int, limit: int | None) -> list[Reading]:
+def collect(assistant: Assistant, questions: list[dict[str, Any]], depth: int, limit: int | None) -> list[Reading]:
     """The ranker's best ``depth`` distinct sentences per self-contained question, read."""
     assert assistant.reader is not None
     chosen = [q for q in questions if int(q.get("turn", 1) or 1) == 1][: limit or None]
@@ -99,8 +100,15 @@ def save(path: Path, readings: list[Reading]) -> None:
 def load(path: Path) -> list[Reading]:
     split, flat = load_groups(path, _RAGGED)
     return [
-        Reading(*(split[name][i] for name in _RAGGED), flat["evidence"][i], bool(flat["answerable"][i]),
-                str(flat["groups"][i]))
+        Reading(
+            split["prior"][i],
+            split["relevance"][i],
+            split["span_scores"][i],
+            split["labels"][i],
+            flat["evidence"][i],
+            bool(flat["answerable"][i]),
+            str(flat["groups"][i]),
+        )
         for i in range(len(flat["groups"]))
     ]
 

@@ -8,11 +8,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
 
 from eval.metrics import Outcome, compute
 from eval.questions import Question, asking_order
 from qa.render import phrase
+
+if TYPE_CHECKING:
+    from index.embedder import Embedder
 
 K = 10
 """Candidates asked for per question (mrr@10 needs ten)."""
@@ -42,12 +47,12 @@ class QuestionVectors:
     embedded on the spot (inside the timed call).
     """
 
-    def __init__(self, inner: Any, texts: Sequence[str], *, batch: int = 64, progress: Bar | None = None) -> None:
+    def __init__(self, inner: Embedder, texts: Sequence[str], *, batch: int = 64, progress: Bar | None = None) -> None:
         self.inner = inner
-        for name in ("name", "backend", "fingerprint", "dim", "max_tokens"):
-            setattr(self, name, getattr(inner, name))
+        self.name, self.backend, self.fingerprint = inner.name, inner.backend, inner.fingerprint
+        self.dim, self.max_tokens = inner.dim, inner.max_tokens
         unique = sorted(dict.fromkeys(t.strip() for t in texts), key=len)  # similar lengths pad less
-        self._vectors: dict[str, Any] = {}
+        self._vectors: dict[str, np.ndarray] = {}
         started = time.perf_counter()
         for begin in range(0, len(unique), batch):
             part = unique[begin : begin + batch]
@@ -59,9 +64,7 @@ class QuestionVectors:
         self.share_ms = self.seconds * 1000.0 / max(1, len(unique))
         """Batch encoding time per question, added to each question's latency."""
 
-    def embed(self, texts: Sequence[str]) -> Any:
-        import numpy as np
-
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in texts if t not in self._vectors]
         fresh = dict(zip(missing, self.inner.embed(missing), strict=True)) if missing else {}
         return np.stack([self._vectors[t] if t in self._vectors else fresh[t] for t in texts]).astype(np.float32)

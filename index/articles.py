@@ -388,7 +388,7 @@ def _checked_article(article: Article, problems: list[Problem]) -> Article | Non
     if not _WORD.search(article.text):
         problems.append(Problem(article.origin, "text has no letters or digits; skipped"))
         return None
-    fields = {"id": article.id, "title": article.title, "text": article.text}
+    fields: dict[str, str | None] = {"id": article.id, "title": article.title, "text": article.text}
     fields.update(source=article.source, published=article.published, url=article.url)
     bad = [key for key, value in fields.items() if value is not None and _SURROGATE.search(value)]
     if not bad:
@@ -396,8 +396,8 @@ def _checked_article(article: Article, problems: list[Problem]) -> Article | Non
     problems.append(
         Problem(article.origin, f"lone surrogate code points in {', '.join(bad)} replaced by U+FFFD", skipped=False)
     )
-    fixed = {key: _SURROGATE.sub("\ufffd", value) if key in bad else value for key, value in fields.items()}
-    return Article(origin=article.origin, **fixed)  # type: ignore[arg-type]
+    fixed = {key: _SURROGATE.sub("\ufffd", value) if key in bad and value else value for key, value in fields.items()}
+    return Article(origin=article.origin, **fixed)  # type: ignore[arg-type]  # id, title, text are str
 
 
 def _str_or_none(value: Any) -> str | None:

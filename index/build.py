@@ -13,11 +13,12 @@ from typing import TextIO
 import numpy as np
 
 from index import store
-from index.articles import ACCEPTED_SUFFIXES, Article, Problem, load_paths
+from index.articles import ACCEPTED_SUFFIXES, load_paths
 from index.chunking import ChunkParams, chunk_sentences
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
 from index.lexical import LexicalIndex
+from index.records import Article, Problem
 from index.splitter import split_sentences
 from index.store import IndexData, ModelInfo
 from index.vectors import all_vectors, make_vector_index
@@ -162,13 +163,14 @@ def update_index(
         incoming = {a.id: a for a in loaded.articles}
         kept: list[tuple[Article, str, int | None]] = []  # article, hash, row in old (None = embed)
         old_rows = {a.id: i for i, a in enumerate(old.articles)} if old else {}
+        old_hashes = old.hashes if old else []
         for i, article in enumerate(old.articles if old else []):
             new = incoming.pop(article.id, None)
             if new is None:
-                kept.append((article, old.hashes[i], i))  # type: ignore[union-attr]
-            elif new.content_hash == old.hashes[i]:  # type: ignore[union-attr]
+                kept.append((article, old_hashes[i], i))
+            elif new.content_hash == old_hashes[i]:
                 report.unchanged += 1
-                kept.append((article, old.hashes[i], i))  # type: ignore[union-attr]
+                kept.append((article, old_hashes[i], i))
             else:
                 report.updated += 1
                 reuse = i if new.text_hash == article.text_hash else None
@@ -200,7 +202,7 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
         missing = [i for i in wanted if i not in present]
         if removed:
             drop = set(removed)
-            kept = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
+            kept: list[tuple[Article, str, int | None]] = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
             report = UpdateReport(removed=len(removed))
             store.save(index_dir, assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report))
         return removed, missing

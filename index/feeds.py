@@ -104,7 +104,8 @@ def _iso_date(raw: str, parsed: Any) -> str | None:
         pass
     if parsed:
         try:
-            return datetime(*parsed[:6], tzinfo=UTC).isoformat().replace("+00:00", "Z")
+            year, month, day, hour, minute, second = parsed[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat().replace("+00:00", "Z")
         except (TypeError, ValueError):
             return None
     return None

@@ -58,7 +58,7 @@ def extract_html(page: str) -> Extracted | None:
     """Return ``(title, body, source, published, url)`` for a page, or None when no body is found."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         page,
         with_metadata=True,
         include_comments=False,

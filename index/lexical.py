@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ _STOPWORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:  # PyStemmer has no type hints
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -38,18 +39,19 @@ def terms(text: str) -> list[str]:
     """Stemmed content terms of ``text``; numbers keep their separators ("2,000", "3.5")."""
     words = [w.replace(",", "") if w[0].isdigit() else w for w in _TOKEN.findall(normalize(text))]
     words = [w[:-2] if w.endswith("'s") else w for w in words]
-    return _stemmer().stemWords([w for w in words if w not in _STOPWORDS])
+    stemmed: list[str] = _stemmer().stemWords([w for w in words if w not in _STOPWORDS])
+    return stemmed
 
 
 class LexicalIndex:
     """BM25 over a list of text units (bm25s, Lucene scoring), saved as plain .npy/.json files."""
 
-    def __init__(self, bm25: object, num_docs: int) -> None:
+    def __init__(self, bm25: Any, num_docs: int) -> None:  # a bm25s.BM25 (untyped)
         self._bm25 = bm25
         self.num_docs = num_docs
-        vocab: dict[str, int] = bm25.vocab_dict  # type: ignore[attr-defined]
+        vocab: dict[str, int] = bm25.vocab_dict
         self._vocab = vocab
-        indptr = bm25.scores["indptr"]  # type: ignore[attr-defined]
+        indptr = bm25.scores["indptr"]
         df = np.diff(np.asarray(indptr)).astype(np.float32)
         self._idf = np.log(1.0 + (num_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
 
@@ -64,7 +66,7 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> list[Path]:
         """Write the index files into ``directory``; returns the paths written."""
-        self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
+        self._bm25.save(str(directory), show_progress=False)
         return sorted(p for p in directory.iterdir() if p.is_file())
 
     @classmethod
@@ -87,4 +89,4 @@ class LexicalIndex:
         ids = self.term_ids(query_terms)
         if not ids or self.num_docs == 0:
             return np.zeros(self.num_docs, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)  # type: ignore[attr-defined]
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)

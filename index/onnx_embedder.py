@@ -75,7 +75,7 @@ def _valid(path: Path, weights_sha: str) -> bool:
     """Whether ``path`` is a complete export of these weights (its sidecar records size and source)."""
     try:
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        return (
+        return bool(
             meta.get("weights_sha256") == weights_sha
             and meta.get("recipe") == RECIPE_VERSION
             and meta.get("bytes") == path.stat().st_size

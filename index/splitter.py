@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 MAX_SENTENCE_CHARS = 1000
 """Longer "sentences" (tables, unpunctuated dumps) are cut at white space into pieces this long."""
@@ -19,7 +20,7 @@ _DAY_OR_ZONE = re.compile(
 
 
 @lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
+def _segmenter() -> Any:  # pysbd has no type hints
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)

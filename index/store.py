@@ -367,7 +367,7 @@ CPython 3.11's AST validation is not thread-safe (threads opening indexes at onc
 
 def _parse_table(raw: bytes) -> np.ndarray:
     with NPY_LOCK:
-        table = np.load(io.BytesIO(raw), allow_pickle=False)
+        table: np.ndarray = np.load(io.BytesIO(raw), allow_pickle=False)
     if table.dtype != np.int32 or table.ndim != 2:
         raise ValueError(f"expected a 2-d int32 table, got {table.dtype} {table.shape}")
     return table

@@ -109,8 +109,8 @@ def find_copies(texts: Sequence[str]) -> list[list[int]]:
             continue
         signature = minhash(sets[i])
         for band in range(_BANDS):
-            key = (band, signature[band * _ROWS : (band + 1) * _ROWS].tobytes())
-            buckets.setdefault(key, []).append(i)
+            bucket = (band, signature[band * _ROWS : (band + 1) * _ROWS].tobytes())
+            buckets.setdefault(bucket, []).append(i)
     checked: set[tuple[int, int]] = set()
     for members in buckets.values():
         for n, i in enumerate(members):
@@ -128,7 +128,8 @@ def find_copies(texts: Sequence[str]) -> list[list[int]]:
 def minhash(hashes: frozenset[int]) -> np.ndarray:
     """MinHash signature (``_BANDS * _ROWS`` uint64) of a non-empty set of 32-bit hashes."""
     values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
-    return ((np.outer(values, _A) + _B) % np.uint64(_PRIME)).min(axis=0)
+    signature: np.ndarray = ((np.outer(values, _A) + _B) % np.uint64(_PRIME)).min(axis=0)
+    return signature
 
 
 class CopyFinder:
@@ -185,7 +186,9 @@ class Pick:
     """Sentence rows of the same sentence in other articles, best ranked first."""
 
 
-def collapse(data: IndexData, rows: Sequence[int], scores: Sequence[float], k: int, finder: CopyFinder) -> list[Pick]:
+def collapse(
+    data: IndexData, rows: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray, k: int, finder: CopyFinder
+) -> list[Pick]:
     """The first ``k`` of ``rows`` (ranked, best first) that are not copies of a better one.
 
     Every candidate is looked at, so a copy ranked below the first ``k`` still lands in the

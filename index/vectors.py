@@ -24,6 +24,13 @@ MIN_PROBES = 32
 """Never fewer lists searched than this (smaller indexes have coarser lists)."""
 
 
+def _faiss() -> Any:
+    """The faiss module, imported on first use and typed loosely: its SWIG hints miss the IVF fields used here."""
+    import faiss
+
+    return faiss
+
+
 def lists_for(n: int) -> int:
     """Number of inverted lists for ``n`` vectors: a power of two near 2 x sqrt(n)."""
     return int(2 ** round(math.log2(max(1.0, 2.0 * math.sqrt(n)))))
@@ -31,8 +38,7 @@ def lists_for(n: int) -> int:
 
 def make_vector_index(vectors: np.ndarray, dim: int) -> Any:
     """An inner-product FAISS index holding ``vectors`` (row i = vector i), chosen by their number."""
-    import faiss
-
+    faiss = _faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
     n = len(vectors)
     if n <= FLAT_LIMIT:
@@ -56,8 +62,7 @@ def make_vector_index(vectors: np.ndarray, dim: int) -> Any:
 
 def all_vectors(index: Any) -> np.ndarray:
     """Every vector of ``index``, in row order (float32)."""
-    import faiss
-
+    faiss = _faiss()
     n, dim = index.ntotal, index.d
     if n == 0:
         return np.zeros((0, dim), np.float32)
@@ -69,8 +74,7 @@ def all_vectors(index: Any) -> np.ndarray:
 
 def search_parameters(index: Any, selected: np.ndarray) -> Any:
     """Search parameters restricting ``index`` to the rows ``selected``, of the type it accepts."""
-    import faiss
-
+    faiss = _faiss()
     selector = faiss.IDSelectorBatch(np.ascontiguousarray(selected, dtype=np.int64))
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
@@ -83,8 +87,7 @@ def search_parameters(index: Any, selected: np.ndarray) -> Any:
 
 def index_kind(index: Any) -> str:
     """A short description: ``Flat`` or ``IVF2048,SQfp16 (nprobe 128)``."""
-    import faiss
-
+    faiss = _faiss()
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is None:
         return "Flat"

@@ -89,8 +89,8 @@ def _check_writable(path: Path | None) -> None:
 
 
 def _filters(sources: tuple[str, ...], since: str | None, until: str | None) -> dict[str, Any]:
-    from index.articles import parse_date
     from index.errors import BadInputError
+    from index.records import parse_date
 
     for name, value in (("since", since), ("until", until)):
         if value is not None and parse_date(value) is None:

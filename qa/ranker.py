@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class ReaderWeights:
 @lru_cache(maxsize=1)
 def model() -> Model:
     """The models from ``qa/weights.json`` (built-in starting values when it is absent)."""
-    raw = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")) if WEIGHTS_FILE.is_file() else _DEFAULT
+    raw: dict[str, Any] = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")) if WEIGHTS_FILE.is_file() else _DEFAULT
     ranking = np.array([raw["ranking"].get(name, 0.0) for name in FEATURES], dtype=np.float64)
     return Model(
         ranking=ranking,
@@ -74,7 +75,7 @@ def model() -> Model:
     )
 
 
-def _reader_weights(raw: dict | None) -> ReaderWeights | None:
+def _reader_weights(raw: dict[str, Any] | None) -> ReaderWeights | None:
     if not raw:
         return None
     weights = ReaderWeights(
@@ -92,7 +93,7 @@ def _reader_weights(raw: dict | None) -> ReaderWeights | None:
 
 def logits(features: np.ndarray) -> np.ndarray:
     """Ranking score of each candidate (higher is better)."""
-    return features.astype(np.float64) @ model().ranking
+    return np.asarray(features.astype(np.float64) @ model().ranking)
 
 
 def sentence_scores(ranking: np.ndarray) -> np.ndarray:
@@ -141,7 +142,7 @@ def answerable(evidence: np.ndarray) -> float:
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray:
     """The logistic function, clipped against overflow."""
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -50, 50))))
 
 
 
@@ -171,7 +172,7 @@ def reader_sentence_logits(
 ) -> np.ndarray:
     """Combined logit of each read sentence (higher: more likely to answer)."""
     x = np.stack([relevance.astype(np.float64), prior.astype(np.float64), span_scores / 10.0], axis=1)
-    return x @ weights.sentence[:-1] + weights.sentence[-1]
+    return np.asarray(x @ weights.sentence[:-1] + weights.sentence[-1])
 
 
 def reader_confidence_features(
@@ -197,4 +198,4 @@ def reader_confidence(weights: ReaderWeights, features: np.ndarray) -> float:
 def logit(p: np.ndarray) -> np.ndarray:
     """Inverse of the sigmoid, clipped away from 0 and 1."""
     p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+    return np.asarray(np.log(p / (1 - p)))

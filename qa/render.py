@@ -33,9 +33,9 @@ def phrase(sentence: Sentence) -> str | None:
 def marked(sentence: Sentence, marks: tuple[str, str] = PLAIN) -> str:
     """The sentence on one line, the answer phrase between ``marks`` (text made safe first)."""
     found = phrase(sentence)
-    if found is None or marks == PLAIN:
+    if found is None or marks == PLAIN or sentence.span_start is None or sentence.span_end is None:
         return one_line(sentence.text)
-    a, b = sentence.span_start - sentence.start, sentence.span_end - sentence.start  # type: ignore[operator]
+    a, b = sentence.span_start - sentence.start, sentence.span_end - sentence.start
     text = sentence.text
     return f"{one_line(text[:a])} {marks[0]}{one_line(text[a:b])}{marks[1]} {one_line(text[b:])}".strip()
 

@@ -243,8 +243,8 @@ class Retriever:
                 features[n, column["coverage_local"]] = sum(w for t, w in weights.items() if t in own) / in_article
             missing = [w for t, w in query.idf.items() if t in own_terms and t not in context]
             features[n, column["missing_salient"]] = max(missing, default=0.0) / top_idf
-            in_article = self._article_term_counts(int(articles[n]))
-            absent = [w for t, w in query.idf.items() if t in own_terms and t not in in_article]
+            article_counts = self._article_term_counts(int(articles[n]))
+            absent = [w for t, w in query.idf.items() if t in own_terms and t not in article_counts]
             features[n, column["missing_article"]] = max(absent, default=0.0) / top_idf
             features[n, column["withheld"]] = 1.0 if _WITHHELD.search(data.sentence_text(row)) else 0.0
             if query_bigrams:

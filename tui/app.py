@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -81,7 +81,7 @@ class NewsdeskApp(App[None]):
         self.loading = True
         """True until the model and index have loaded (or failed to)."""
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Header(icon="")
         with Horizontal(id="main"):
             yield Transcript(id="transcript")
@@ -295,7 +295,7 @@ class NewsdeskApp(App[None]):
             self.notify(f"Could not write {self._export_file}: {exc.strerror or exc}", severity="error", markup=False)
             return None
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("New conversation", "Forget earlier turns (Ctrl+N)", self.action_new_conversation)
         yield SystemCommand("Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -52,7 +53,7 @@ class ArticleScreen(Screen[None]):
         """Offsets of the highlighted sentence in the article text."""
         return (self.target.start, self.target.end) if self.target else None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         article = self.article
         title = one_line(getattr(article, "title", "")) or "(untitled)"
         meta = byline(getattr(article, "source", None), getattr(article, "published", None))

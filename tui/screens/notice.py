@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, VerticalScroll
 from textual.content import Content
@@ -47,7 +48,7 @@ class NoticeScreen(Screen[None]):
         self.error = error
         self.missing = missing
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with VerticalScroll(), Center():
             yield Static(notice_content(self.index_dir, self.error, self.missing), markup=False, id="notice")
         yield Footer()

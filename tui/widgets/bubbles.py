@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Click
@@ -64,7 +65,7 @@ class CitationLine(Vertical):
         self.sentence = sentence
         self.tooltip = f"Open the article at [{number}] (or press {number} when not typing)"
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(sentence_content(self.number, self.sentence), markup=False, classes="citation-text")
         yield Static(meta_content(self.sentence), markup=False, classes="citation-meta")
 
@@ -83,7 +84,7 @@ class AnswerBubble(Vertical):
         text = "Waiting for the index to load; your question will be answered then…" if waiting else "Reading…"
         self._head = Static(Content.styled(text, "italic $text-muted"), markup=False, classes="answer-head")
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield self._head
 
     def set_reading(self) -> None:

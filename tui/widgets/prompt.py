@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.binding import Binding
 from textual.widgets import Input
 
@@ -14,8 +16,8 @@ class PromptInput(Input):
         Binding("down", "history(1)", "Later question", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(placeholder="Ask about the articles…  (Enter to ask, Up/Down for history)", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(placeholder="Ask about the articles…  (Enter to ask, Up/Down for history)", **kwargs)
         self.history: list[str] = []
         self._cursor = 0
         self._draft = ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import OptionList, Static
@@ -55,12 +57,12 @@ def source_content(source: Source) -> Content:
 class SourcesPanel(Vertical):
     """Cited articles of one answer; selecting one opens it at its first cited sentence."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.turn: int | None = None
         self.sources: list[Source] = []
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(Content.styled("Sources", "bold"), markup=False, id="sources-title")
         yield Static(Content(EMPTY), markup=False, id="sources-empty")
         yield OptionList(id="sources-list")
