@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,10 @@ CHUNK = 50_000
 
 def real_vectors(index_dir: Path) -> np.ndarray:
     """The sentence vectors of the live generation of an index."""
-    import faiss
-
-    from index.vectors import all_vectors
+    from index.vectors import FaissVectors
 
     name = (index_dir / "CURRENT").read_text(encoding="ascii").strip().split()[0]
-    return all_vectors(faiss.read_index(str(index_dir / name / "sentences.faiss")))
+    return FaissVectors.from_bytes((index_dir / name / "sentences.faiss").read_bytes()).all()
 
 
 class Generator:
@@ -56,14 +55,16 @@ class Generator:
         return out
 
 
-def single_query_ms(index: Any, queries: np.ndarray, k: int = 10) -> tuple[list[float], np.ndarray]:
-    """Latency of one-query-at-a-time searches (how the assistant searches) and the rows found."""
-    times, found = [], np.zeros((len(queries), k), dtype=np.int64)
+def single_query_ms(
+    search: Callable[[np.ndarray, int], np.ndarray], queries: np.ndarray, k: int = 10
+) -> tuple[list[float], np.ndarray]:
+    """Latency of one-query-at-a-time searches (how the assistant searches) and the rows found (-1 pads)."""
+    times, found = [], np.full((len(queries), k), -1, dtype=np.int64)
     for i, query in enumerate(queries):
         begin = time.perf_counter()
-        _, rows = index.search(query.reshape(1, -1), k)
+        rows = search(query.reshape(1, -1), k)
         times.append((time.perf_counter() - begin) * 1000.0)
-        found[i] = rows[0]
+        found[i, : len(rows)] = rows
     return times, found
 
 
@@ -76,7 +77,7 @@ def run(real: np.ndarray, n: int) -> dict[str, Any]:
     """Flat and the size-chosen index over ``n`` synthetic vectors: build time, latency, recall@10, memory."""
     import faiss
 
-    from index.vectors import index_kind, make_vector_index
+    from index.vectors import FaissVectors
 
     generator = Generator(real)
     started = time.perf_counter()
@@ -88,11 +89,11 @@ def run(real: np.ndarray, n: int) -> dict[str, Any]:
     flat.add(base)
     flat_build = time.perf_counter() - started
     _, truth = flat.search(queries, 10)
-    flat_ms, _ = single_query_ms(flat, queries[:FLAT_TIMED])
+    flat_ms, _ = single_query_ms(lambda q, k: flat.search(q, k)[1][0], queries[:FLAT_TIMED])
     started = time.perf_counter()
-    approx = make_vector_index(base, dim)
+    approx = FaissVectors.build(base, dim)
     approx_build = time.perf_counter() - started
-    approx_ms, found = single_query_ms(approx, queries)
+    approx_ms, found = single_query_ms(lambda q, k: approx.search(q, k)[0][0], queries)
     del base
     result = {
         "vectors": n,
@@ -106,11 +107,11 @@ def run(real: np.ndarray, n: int) -> dict[str, Any]:
             "bytes_per_vector": round(len(faiss.serialize_index(flat)) / n, 1),
         },
         "approx": {
-            "kind": index_kind(approx),
+            "kind": approx.kind,
             "build_seconds": round(approx_build, 2),
             "latency_ms": percentiles(approx_ms),
             "recall@10": round(recall_at(found, truth), 4),
-            "bytes_per_vector": round(len(faiss.serialize_index(approx)) / n, 1),
+            "bytes_per_vector": round(len(approx.to_bytes()) / n, 1),
         },
     }
     return result

@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 
 from index.records import parse_date
-from index.store import IndexData
-from index.vectors import search_parameters
+from index.storage import IndexView
 
 RRF_K = 60
 BATCH = 64
@@ -46,7 +45,7 @@ class BaselineRun:
 
 
 def sentence_mask(
-    data: IndexData, sources: Sequence[str] = (), since: str | None = None, until: str | None = None
+    data: IndexView, sources: Sequence[str] = (), since: str | None = None, until: str | None = None
 ) -> np.ndarray | None:
     """Boolean per sentence: its article passes the filters (None when there are no filters)."""
     wanted = {s.strip().casefold() for s in sources if s and s.strip()}
@@ -72,7 +71,7 @@ def _day(value: str | None) -> date | None:
 class Baselines:
     """The three baselines over one loaded index."""
 
-    def __init__(self, data: IndexData, embed: Callable[[list[str]], np.ndarray]) -> None:
+    def __init__(self, data: IndexView, embed: Callable[[list[str]], np.ndarray]) -> None:
         self.data = data
         self.embed = embed
         self.build_seconds = 0.0
@@ -133,19 +132,15 @@ class Baselines:
         return [_allowed(r[s > 0] if mask is not None else r, mask) for r, s in zip(rows, scores, strict=True)]
 
     def dense(self, questions: Sequence[str], depth: int, mask: np.ndarray | None = None) -> Ranking:
-        """Dense rankings: FAISS flat inner product over the stored sentence vectors."""
+        """Dense rankings: inner product over the stored sentence vectors."""
         index = self.data.sentence_vectors
-        depth = min(depth, index.ntotal)
-        if depth == 0:
+        if min(depth, index.size) == 0 or (mask is not None and not mask.any()):
             return [np.zeros(0, np.int64) for _ in questions]
-        params = None
-        if mask is not None:
-            params = search_parameters(index, np.flatnonzero(mask))
+        allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)
         out: Ranking = []
         for begin in range(0, len(questions), BATCH):
             vectors = np.ascontiguousarray(self.embed(list(questions[begin : begin + BATCH])), dtype=np.float32)
-            _, rows = index.search(vectors, depth, params=params)
-            out.extend(r[r >= 0].astype(np.int64) for r in rows)  # FAISS pads missing hits with -1
+            out.extend(rows for rows, _ in index.search(vectors, depth, allowed))
         return out
 
 

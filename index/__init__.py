@@ -15,7 +15,8 @@ if typing.TYPE_CHECKING:
     from index.chunking import ChunkParams
     from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
     from index.records import Article, LoadResult, Problem
-    from index.store import IndexData, ModelInfo
+    from index.storage import IndexView, ModelInfo
+    from index.store import IndexData
 
 _HOME = {
     "Article": "index.records",
@@ -23,7 +24,8 @@ _HOME = {
     "Embedder": "index.embedder",
     "IndexData": "index.store",
     "LoadResult": "index.records",
-    "ModelInfo": "index.store",
+    "IndexView": "index.storage",
+    "ModelInfo": "index.storage",
     "Problem": "index.records",
     "SentenceTransformerEmbedder": "index.embedder",
     "UpdateReport": "index.build",
@@ -37,6 +39,7 @@ __all__ = [
     "ChunkParams",
     "Embedder",
     "IndexData",
+    "IndexView",
     "LoadResult",
     "ModelInfo",
     "Problem",

@@ -20,8 +20,9 @@ from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundErr
 from index.lexical import LexicalIndex
 from index.records import Article, Problem
 from index.splitter import split_sentences
-from index.store import IndexData, ModelInfo
-from index.vectors import all_vectors, make_vector_index
+from index.storage import ModelInfo
+from index.store import IndexData
+from index.vectors import FaissVectors
 
 BATCH_SENTENCES = 64
 """Most sentences encoded in one model call."""
@@ -254,7 +255,7 @@ def assemble(
     New articles are split and token-counted in a background thread while the sentences already
     split are embedded (the splitter is pure Python, the model releases the GIL), so both cores work.
     """
-    old_vectors = _all_vectors(old.sentence_vectors) if old is not None else None
+    old_vectors = old.sentence_vectors.all() if old is not None else None
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []
     vector_parts: list[np.ndarray | tuple[int, int]] = []  # arrays (old rows) or (start, stop) of new
@@ -302,8 +303,8 @@ def assemble(
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
     chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
     chunk_vectors = chunk_means(vectors, chunks)
-    sentence_index = make_vector_index(vectors, embedder.dim)  # exact Flat while small, IVF beyond
-    chunk_index = make_vector_index(chunk_vectors, embedder.dim)
+    sentence_index = FaissVectors.build(vectors, embedder.dim)  # exact Flat while small, IVF beyond
+    chunk_index = FaissVectors.build(chunk_vectors, embedder.dim)
     articles = [a for a, _, _ in kept]
     sentence_texts = [articles[a].text[s:e] for a, s, e, _ in sentences.tolist()]
     chunk_texts = [
@@ -334,10 +335,6 @@ def chunk_means(vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     out[:] = sums / np.maximum(norms, 1e-12)
     return out
-
-
-def _all_vectors(index: object) -> np.ndarray:
-    return all_vectors(index)
 
 
 def _groups(rows: list[int], sizes: list[int], chars: int = SPLIT_GROUP_CHARS) -> list[list[int]]:

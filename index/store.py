@@ -50,6 +50,8 @@ from index.errors import (
 )
 from index.lexical import LexicalIndex
 from index.records import Article
+from index.storage import ModelInfo
+from index.vectors import FaissVectors
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -61,21 +63,9 @@ LOAD_ATTEMPTS = 20
 """How often a reader retries when writers remove the generation it was opening."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """Identity of the embedding model that built an index."""
-
-    name: str
-    backend: str
-    fingerprint: str
-    dim: int
-    max_tokens: int
-    normalize: bool = True
-
-
 @dataclass(slots=True)
 class IndexData:
-    """Everything one generation holds, in memory."""
+    """Everything one generation holds, in memory: the local files' :class:`index.storage.IndexView`."""
 
     model: ModelInfo
     chunk_params: dict[str, int]
@@ -86,10 +76,10 @@ class IndexData:
     """int32 ``(n, 4)``: article row, start, end, token count."""
     chunks: np.ndarray
     """int32 ``(m, 3)``: article row, first sentence row, stop sentence row."""
-    sentence_vectors: Any
-    """FAISS index over sentence vectors (row i = sentence i)."""
-    chunk_vectors: Any
-    """FAISS index over chunk vectors (row j = chunk j)."""
+    sentence_vectors: FaissVectors
+    """Sentence vectors (row i = sentence i)."""
+    chunk_vectors: FaissVectors
+    """Chunk vectors (row j = chunk j)."""
     sentence_bm25: LexicalIndex
     chunk_bm25: LexicalIndex
     generation: int = 0
@@ -373,13 +363,8 @@ def _parse_table(raw: bytes) -> np.ndarray:
     return table
 
 
-def _parse_faiss(raw: bytes) -> Any:
-    import faiss
-
-    index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
-    if index.metric_type != faiss.METRIC_INNER_PRODUCT:
-        raise ValueError("not an inner-product index")
-    return index
+def _parse_faiss(raw: bytes) -> FaissVectors:
+    return FaissVectors.from_bytes(raw)
 
 
 def _model_info(folder: Path, manifest: dict[str, Any]) -> ModelInfo:
@@ -399,10 +384,10 @@ def check_consistency(folder: Path, data: IndexData, counts: dict[str, Any]) -> 
         ("articles.jsonl", "articles", len(data.articles), counts.get("articles")),
         ("sentences.npy", "sentence rows", n_sent, counts.get("sentences")),
         ("chunks.npy", "chunk rows", n_chunk, counts.get("chunks")),
-        ("sentences.faiss", "vectors (ntotal)", data.sentence_vectors.ntotal, n_sent),
-        ("chunks.faiss", "vectors (ntotal)", data.chunk_vectors.ntotal, n_chunk),
-        ("sentences.faiss", "dimensions", data.sentence_vectors.d, data.model.dim),
-        ("chunks.faiss", "dimensions", data.chunk_vectors.d, data.model.dim),
+        ("sentences.faiss", "vectors (ntotal)", data.sentence_vectors.size, n_sent),
+        ("chunks.faiss", "vectors (ntotal)", data.chunk_vectors.size, n_chunk),
+        ("sentences.faiss", "dimensions", data.sentence_vectors.dim, data.model.dim),
+        ("chunks.faiss", "dimensions", data.chunk_vectors.dim, data.model.dim),
         ("sentences.npy", "columns", data.sentences.shape[1], 4),
         ("chunks.npy", "columns", data.chunks.shape[1], 3),
     ]
@@ -487,8 +472,6 @@ def save(index_dir: Path, data: IndexData) -> int:
     The caller must hold the write lock (:func:`write_lock`). On any failure the live generation
     is unchanged and the temporary folder is removed; a full disk gives IndexWriteError.
     """
-    import faiss
-
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -528,9 +511,9 @@ def save(index_dir: Path, data: IndexData) -> int:
             np.save(buffer, np.ascontiguousarray(array, dtype=np.int32), allow_pickle=False)
             _write_bytes(writing, buffer.getvalue())
         _checkpoint("tables")
-        for vectors, index in (("sentences.faiss", data.sentence_vectors), ("chunks.faiss", data.chunk_vectors)):
-            writing = tmp / vectors
-            _write_bytes(writing, faiss.serialize_index(index).tobytes())
+        for file_name, vectors in (("sentences.faiss", data.sentence_vectors), ("chunks.faiss", data.chunk_vectors)):
+            writing = tmp / file_name
+            _write_bytes(writing, vectors.to_bytes())
         _checkpoint("vectors")
         for sub, lexical in (("bm25-sentences", data.sentence_bm25), ("bm25-chunks", data.chunk_bm25)):
             writing = tmp / sub

@@ -1,4 +1,6 @@
-"""The FAISS index over unit vectors, chosen by size: exact Flat while small, IVF beyond.
+"""Dense vectors on FAISS: the local implementation of :class:`index.storage.VectorSearch`.
+
+This is the only module that imports faiss. The index is chosen by size: exact Flat while small, IVF beyond.
 
 Below :data:`FLAT_LIMIT` vectors an exact inner-product scan is fast enough (about 7 ms per query
 at 100k on two cores). Above it, an inverted-file index with float16 storage (half the memory
@@ -36,8 +38,7 @@ def lists_for(n: int) -> int:
     return int(2 ** round(math.log2(max(1.0, 2.0 * math.sqrt(n)))))
 
 
-def make_vector_index(vectors: np.ndarray, dim: int) -> Any:
-    """An inner-product FAISS index holding ``vectors`` (row i = vector i), chosen by their number."""
+def _make_index(vectors: np.ndarray, dim: int) -> Any:
     faiss = _faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
     n = len(vectors)
@@ -47,7 +48,9 @@ def make_vector_index(vectors: np.ndarray, dim: int) -> Any:
         return index
     nlist = lists_for(n)
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
     index.cp.seed = 6
     index.cp.niter = 15
     sample = np.random.default_rng(6).choice(n, size=min(n, nlist * TRAIN_PER_LIST), replace=False)
@@ -60,35 +63,98 @@ def make_vector_index(vectors: np.ndarray, dim: int) -> Any:
     return index
 
 
-def all_vectors(index: Any) -> np.ndarray:
-    """Every vector of ``index``, in row order (float32)."""
-    faiss = _faiss()
-    n, dim = index.ntotal, index.d
-    if n == 0:
-        return np.zeros((0, dim), np.float32)
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:
-        ivf.make_direct_map()
-    return np.ascontiguousarray(index.reconstruct_n(0, n), dtype=np.float32)
+def single_thread_search() -> None:
+    """One query searches with one thread: OpenMP's spinning threads cost more than they save
+    for a single vector, and collide with the embedder's own threads."""
+    _faiss().omp_set_num_threads(1)
 
 
-def search_parameters(index: Any, selected: np.ndarray) -> Any:
-    """Search parameters restricting ``index`` to the rows ``selected``, of the type it accepts."""
-    faiss = _faiss()
-    selector = faiss.IDSelectorBatch(np.ascontiguousarray(selected, dtype=np.int64))
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
-    else:
-        params = faiss.SearchParameters(sel=selector)
-    params.selector_ref = selector  # keep the selector alive as long as the parameters
-    return params
+class FaissVectors:
+    """Unit vectors in a FAISS inner-product index, row i = vector i (see :class:`index.storage.VectorSearch`)."""
 
+    def __init__(self, index: Any) -> None:
+        self.index = index
+        """The FAISS index itself (Flat or IVF with a direct map)."""
 
-def index_kind(index: Any) -> str:
-    """A short description: ``Flat`` or ``IVF2048,SQfp16 (nprobe 128)``."""
-    faiss = _faiss()
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is None:
-        return "Flat"
-    return f"IVF{ivf.nlist},SQfp16 (nprobe {ivf.nprobe})"
+    @classmethod
+    def build(cls, vectors: np.ndarray, dim: int) -> FaissVectors:
+        """An index holding ``vectors`` (row i = vector i): exact Flat up to :data:`FLAT_LIMIT`, IVF beyond."""
+        return cls(_make_index(vectors, dim))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> FaissVectors:
+        """Read a serialised index; ValueError unless it is an inner-product index."""
+        faiss = _faiss()
+        index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
+        if index.metric_type != faiss.METRIC_INNER_PRODUCT:
+            raise ValueError("not an inner-product index")
+        return cls(index)
+
+    def to_bytes(self) -> bytes:
+        """The index serialised, as :meth:`from_bytes` reads it."""
+        return bytes(_faiss().serialize_index(self.index).tobytes())
+
+    @property
+    def size(self) -> int:
+        """Number of vectors."""
+        return int(self.index.ntotal)
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return int(self.index.d)
+
+    @property
+    def kind(self) -> str:
+        """A short description: ``Flat`` or ``IVF2048,SQfp16 (nprobe 128)``."""
+        ivf = _faiss().try_extract_index_ivf(self.index)
+        if ivf is None:
+            return "Flat"
+        return f"IVF{ivf.nlist},SQfp16 (nprobe {ivf.nprobe})"
+
+    def search(
+        self, queries: np.ndarray, depth: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Best ``depth`` rows by inner product for each query row: (rows int64, scores float32), best first.
+
+        ``allowed`` (row ids) restricts the search to those rows. Fewer than ``depth`` come back
+        when fewer vectors (or allowed rows) exist.
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        depth = min(depth, self.size)
+        if depth <= 0:
+            return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(len(queries))]
+        params = None if allowed is None else self._restricted(allowed)
+        scores, rows = self.index.search(queries, depth, params=params)
+        keep = rows >= 0  # FAISS pads missing hits with -1
+        return [(r[k].astype(np.int64), s[k]) for r, s, k in zip(rows, scores, keep, strict=True)]
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``rows`` (float32, one row each)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return np.asarray(self.index.reconstruct_batch(rows), dtype=np.float32)
+
+    def all(self) -> np.ndarray:
+        """Every vector, in row order (float32)."""
+        n = self.size
+        if n == 0:
+            return np.zeros((0, self.dim), np.float32)
+        faiss = _faiss()
+        ivf = faiss.try_extract_index_ivf(self.index)
+        if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:
+            ivf.make_direct_map()
+        return np.ascontiguousarray(self.index.reconstruct_n(0, n), dtype=np.float32)
+
+    def _restricted(self, allowed: np.ndarray) -> Any:
+        """Search parameters restricting the search to the row ids ``allowed``, of the type the index accepts."""
+        faiss = _faiss()
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        ivf = faiss.try_extract_index_ivf(self.index)
+        if ivf is not None:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        params.selector_ref = selector  # keep the selector alive as long as the parameters
+        return params

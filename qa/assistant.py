@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store, syndication
+from index import store
 from index.build import ProgressFn, UpdateReport, check_model, update_index
 from index.embedder import Embedder, load_embedder
 from index.errors import QuestionError
 from index.records import parse_date
-from index.store import IndexData
-from qa import ranker
+from index.storage import IndexView
+from qa import copies, ranker
 from qa.config import Settings
 from qa.reader import Reader, ReaderInput, shipped_reader
 from qa.retriever import Candidates, Retriever, question_type
@@ -37,7 +37,7 @@ class Assistant:
     """Answers questions from one index with cited sentences. Safe to share between threads."""
 
     def __init__(
-        self, data: IndexData, embedder: Embedder, settings: Settings | None = None, reader: Reader | None = None
+        self, data: IndexView, embedder: Embedder, settings: Settings | None = None, reader: Reader | None = None
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -48,7 +48,7 @@ class Assistant:
         self.retriever = Retriever(data, embedder)
         self._masks: dict[tuple[tuple[str, ...], date | None, date | None], np.ndarray] = {}
         self._lock = threading.Lock()
-        self.copies = syndication.CopyFinder(data.articles)
+        self.copies = copies.CopyFinder(data.articles)
 
     # ------------------------------------------------------------ constructors
 
@@ -129,7 +129,7 @@ class Assistant:
             confidence = ranker.confidence(ranked.evidence)
             default = ranker.model().answer_threshold
             answered = ranker.answerable(ranked.evidence) >= (default if threshold is None else threshold)
-        picks = syndication.collapse(self.data, rows, scores, k, self.copies)
+        picks = copies.collapse(self.data, rows, scores, k, self.copies)
         sentences = [self._sentence(pick.row, pick.score, pick.copies, spans.get(pick.row)) for pick in picks]
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
 
@@ -248,7 +248,7 @@ class Assistant:
         return mask
 
 
-def distinct_positions(data: IndexData, rows: np.ndarray, depth: int) -> tuple[list[int], list[tuple[int, int]]]:
+def distinct_positions(data: IndexView, rows: np.ndarray, depth: int) -> tuple[list[int], list[tuple[int, int]]]:
     """Positions in ``rows`` of the first ``depth`` distinct sentence texts, and ``(position, twin)``
     for each repeat of an earlier text met before the list is full (a syndicated copy)."""
     first_of: dict[str, int] = {}

@@ -13,8 +13,8 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.lexical import terms
-from index.store import IndexData
-from index.vectors import search_parameters
+from index.storage import IndexView, VectorSearch
+from index.vectors import single_thread_search
 
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al.)."""
@@ -87,7 +87,7 @@ class Retriever:
 
     def __init__(
         self,
-        data: IndexData,
+        data: IndexView,
         embedder: Embedder,
         *,
         dense_depth: int = 50,
@@ -108,7 +108,7 @@ class Retriever:
         self._term_counts: dict[int, dict[str, int]] = {}
         self._title_terms: dict[int, frozenset[str]] = {}
         self._context_cache: dict[int, frozenset[str]] = {}
-        _single_thread_search()
+        single_thread_search()
 
     def prepare(self, text: str, context: str | None = None, *, vector: np.ndarray | None = None) -> Query:
         """Embed and analyse a question; ``context`` (an earlier question) counts for less.
@@ -140,7 +140,7 @@ class Retriever:
         n = len(self.data.sentences)
         if n == 0 or (allowed is not None and not allowed.any()):
             return Candidates(np.zeros(0, np.int64), np.zeros((0, len(FEATURES)), np.float32))
-        dense_rows, _ = self._dense(self.data.sentence_vectors, query.vector, self.dense_depth, allowed)
+        dense_rows, _ = _dense(self.data.sentence_vectors, query.vector, self.dense_depth, allowed)
         bm25_all = self.data.sentence_bm25.scores(query.terms)
         if allowed is not None:
             bm25_all = np.where(allowed, bm25_all, -1.0).astype(np.float32)
@@ -157,25 +157,10 @@ class Retriever:
         ranks = (dense_rows, lexical_rows, chunk_rows)
         return Candidates(rows, self._features(query, rows, ranks, bm25_all))
 
-    def _dense(
-        self, index: object, vector: np.ndarray, depth: int, allowed: np.ndarray | None, ids: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        ntotal = index.ntotal  # type: ignore[attr-defined]
-        depth = min(depth, ntotal)
-        if depth <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        params = None
-        if allowed is not None:
-            selected = np.flatnonzero(allowed if ids is None else ids).astype(np.int64)
-            params = search_parameters(index, selected)  # IVF indexes need their own parameter type
-        scores, rows = index.search(vector.reshape(1, -1), depth, params=params)  # type: ignore[attr-defined]
-        keep = rows[0] >= 0  # FAISS pads missing hits with -1
-        return rows[0][keep].astype(np.int64), scores[0][keep]
-
     def _top_chunks(self, query: Query, allowed: np.ndarray | None) -> list[int]:
         chunks = self.data.chunks
         chunk_allowed = allowed[chunks[:, 1]] if allowed is not None and len(chunks) else None
-        dense, _ = self._dense(self.data.chunk_vectors, query.vector, self.chunk_depth, allowed, chunk_allowed)
+        dense, _ = _dense(self.data.chunk_vectors, query.vector, self.chunk_depth, chunk_allowed)
         bm25 = self.data.chunk_bm25.scores(query.terms)
         if chunk_allowed is not None:
             bm25 = np.where(chunk_allowed, bm25, -1.0)
@@ -201,17 +186,17 @@ class Retriever:
         column = {name: i for i, name in enumerate(FEATURES)}
         n_sentences = len(data.sentences)
         articles = data.sentences[rows, 0]
-        vectors = data.sentence_vectors.reconstruct_batch(rows)
+        vectors = data.sentence_vectors.vectors(rows)
         cos = vectors @ query.vector
         features[:, column["cos"]] = cos
         chunk_ids = self._sentence_chunk[rows]
-        chunk_vectors = data.chunk_vectors.reconstruct_batch(np.maximum(chunk_ids, 0))
+        chunk_vectors = data.chunk_vectors.vectors(np.maximum(chunk_ids, 0))
         features[:, column["cos_chunk"]] = np.where(chunk_ids >= 0, chunk_vectors @ query.vector, cos)
         neighbour = np.zeros(len(rows), dtype=np.float32)
         for step in (-1, 1):
             other = np.clip(rows + step, 0, n_sentences - 1)
             same = (other != rows) & (data.sentences[other, 0] == articles)
-            sims = data.sentence_vectors.reconstruct_batch(other) @ query.vector
+            sims = data.sentence_vectors.vectors(other) @ query.vector
             neighbour = np.maximum(neighbour, np.where(same, sims, 0.0))
         features[:, column["cos_neighbour"]] = neighbour
         best_in_article: dict[int, float] = {}
@@ -306,12 +291,14 @@ class Retriever:
         return result
 
 
-def _single_thread_search() -> None:
-    """One query searches with one thread: OpenMP's spinning threads cost more than they save
-    for a single vector, and collide with the embedder's own threads."""
-    import faiss
-
-    faiss.omp_set_num_threads(1)
+def _dense(
+    vectors: VectorSearch, vector: np.ndarray, depth: int, allowed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``depth`` rows for one query vector; ``allowed`` (bool per row) restricts them."""
+    if allowed is not None and not allowed.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    rows = None if allowed is None else np.flatnonzero(allowed).astype(np.int64)
+    return vectors.search(vector.reshape(1, -1), depth, rows)[0]
 
 
 def _context_chunks(chunks: np.ndarray, n: int) -> np.ndarray:

@@ -100,3 +100,30 @@ def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         failures = [f for f in pool.map(attempt, sorted(_modules())) if f is not None]
     assert not failures, failures
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_faiss_lives_behind_the_storage_seam() -> None:
+    """Only the local vector backend imports faiss; everything else goes through index.storage."""
+    users = sorted(name for name, path in _modules().items() if "faiss" in _third_party_imports(path))
+    assert users == ["index.vectors"]
+
+
+def test_consumers_read_indexes_through_the_seam() -> None:
+    """qa, eval, tui and the CLI never name the local implementation's IndexData."""
+    offenders = [
+        name
+        for name, path in _modules().items()
+        if name.split(".")[0] in ("qa", "eval", "tui", "newsdesk") and "IndexData" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

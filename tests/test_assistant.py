@@ -87,13 +87,15 @@ def test_filters_work_on_an_ivf_index(tiny_assistant: Assistant) -> None:
     import faiss
     import numpy as np
 
+    from index.vectors import FaissVectors
+
     flat = tiny_assistant.data.sentence_vectors
-    vectors = flat.reconstruct_n(0, flat.ntotal)
-    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(flat.d), flat.d, 2, faiss.METRIC_INNER_PRODUCT)
+    vectors = flat.all()
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(flat.dim), flat.dim, 2, faiss.METRIC_INNER_PRODUCT)
     ivf.train(np.ascontiguousarray(vectors))
     ivf.add(np.ascontiguousarray(vectors))
     ivf.make_direct_map()
     ivf.nprobe = 2
-    tiny_assistant.data.sentence_vectors = ivf
+    tiny_assistant.data.sentence_vectors = FaissVectors(ivf)
     answer = tiny_assistant.ask("vote", k=3, sources=["Gulf Coast Herald"])
     assert answer.sentences and {s.source for s in answer.sentences} == {"Gulf Coast Herald"}

@@ -17,8 +17,8 @@ from index.errors import IndexMismatchError, NoArticlesError
 def test_round_trip_keeps_articles_units_and_vectors(tiny_index: Path) -> None:
     data = store.load(tiny_index)
     assert len(data.articles) == 5
-    assert data.sentence_vectors.ntotal == len(data.sentences) > 10
-    assert data.chunk_vectors.ntotal == len(data.chunks) > 0
+    assert data.sentence_vectors.size == len(data.sentences) > 10
+    assert data.chunk_vectors.size == len(data.chunks) > 0
     for row in range(len(data.sentences)):
         article, start, end, _tokens = (int(v) for v in data.sentences[row])
         text = data.articles[article].text
@@ -66,8 +66,8 @@ def test_changed_article_replaces_its_old_version(tmp_path: Path, tiny_corpus: P
     old_rows = [i for i in range(len(old.sentences)) if old.articles[int(old.sentences[i, 0])].id == "comet-sighting"]
     new_rows = [i for i in range(len(new.sentences)) if new.articles[int(new.sentences[i, 0])].id == "comet-sighting"]
     np.testing.assert_array_equal(
-        old.sentence_vectors.reconstruct_batch(np.array(old_rows)),
-        new.sentence_vectors.reconstruct_batch(np.array(new_rows)),
+        old.sentence_vectors.vectors(np.array(old_rows)),
+        new.sentence_vectors.vectors(np.array(new_rows)),
     )
     for j, (article, first, stop) in enumerate(new.chunks.tolist()):
         assert all(int(new.sentences[i, 0]) == article for i in range(first, stop)), j
@@ -86,7 +86,7 @@ def test_remove_articles(tiny_index: Path, fake_embedder) -> None:  # type: igno
     assert removed == ["stadium-vote"] and missing == ["nope"]
     data = store.load(tiny_index)
     assert "stadium-vote" not in {a.id for a in data.articles}
-    assert data.sentence_vectors.ntotal == len(data.sentences)
+    assert data.sentence_vectors.size == len(data.sentences)
 
 
 def test_no_articles_writes_nothing(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -156,7 +156,7 @@ def test_unchanged_re_index_still_notices_a_damaged_file(tmp_path: Path, tiny_co
     report = update_index(index_dir, [tiny_corpus], fake_embedder)
     assert report.generation == 2  # rebuilt from the paths, not reported as unchanged
     assert any("checksum" in str(p) for p in report.problems)
-    assert store.load(index_dir).sentence_vectors.ntotal > 0
+    assert store.load(index_dir).sentence_vectors.size > 0
 
 
 def test_articles_are_split_in_groups_of_bounded_text() -> None:

@@ -252,7 +252,7 @@ def test_unicode_is_stored_exactly_and_offsets_map_back(unicode_index: Path) -> 
 def test_no_nan_vectors(unicode_index: Path) -> None:
     data = store.load(unicode_index)
     for index in (data.sentence_vectors, data.chunk_vectors):
-        vectors = index.reconstruct_n(0, index.ntotal)
+        vectors = index.all()
         assert np.isfinite(vectors).all()
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
 

@@ -130,7 +130,7 @@ def test_ntotal_different_from_rows(pristine: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(pristine, index_dir)
     data = store.load(index_dir)
-    data.sentence_vectors.add(np.ones((1, data.model.dim), dtype=np.float32) / 8.0)
+    data.sentence_vectors.index.add(np.ones((1, data.model.dim), dtype=np.float32) / 8.0)
     with store.write_lock(index_dir):
         store.save(index_dir, data)
     with pytest.raises(IndexCorruptError, match=r"sentences\.faiss: 15 vectors \(ntotal\), expected 14; run newsdesk index"):

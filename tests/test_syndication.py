@@ -9,8 +9,9 @@ import pytest
 
 from index.build import update_index
 from index.records import Article
-from index.syndication import CopyFinder, find_copies, normalise, shingles, similar, text_key
+from index.syndication import find_copies, normalise, shingles, similar, text_key
 from qa import Assistant
+from qa.copies import CopyFinder
 from qa.types import ArticleRef, Sentence
 
 DATA = Path(__file__).resolve().parent / "data"

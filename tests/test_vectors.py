@@ -10,7 +10,7 @@ import pytest
 
 from index import store, vectors
 from index.build import remove_articles, update_index
-from index.vectors import all_vectors, index_kind, lists_for, make_vector_index, search_parameters
+from index.vectors import FaissVectors, lists_for
 
 
 def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -22,28 +22,26 @@ def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
 
 def test_small_collections_stay_exact() -> None:
     x = clustered(500)
-    index = make_vector_index(x, 32)
-    assert index_kind(index) == "Flat" and index.ntotal == 500
-    assert np.array_equal(all_vectors(index), x)
+    index = FaissVectors.build(x, 32)
+    assert index.kind == "Flat" and index.size == 500
+    assert np.array_equal(index.all(), x)
 
 
-def test_large_collections_get_an_ivf_that_finds_the_same_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_large_collections_get_an_ivf_that_finds_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
     x = clustered(8000)
-    index = make_vector_index(x, 32)
-    assert index_kind(index).startswith(f"IVF{lists_for(8000)},SQfp16")
-    path = tmp_path / "v.faiss"
-    faiss.write_index(index, str(path))
-    again = faiss.read_index(str(path))  # nprobe and the direct map survive a save
-    assert again.nprobe == index.nprobe and again.ntotal == 8000
-    assert np.abs(all_vectors(again) - x).max() < 1e-3  # float16 storage
-    assert again.reconstruct_batch(np.array([5, 7])).shape == (2, 32)
+    index = FaissVectors.build(x, 32)
+    assert index.kind.startswith(f"IVF{lists_for(8000)},SQfp16")
+    again = FaissVectors.from_bytes(index.to_bytes())  # nprobe and the direct map survive a save
+    assert again.index.nprobe == index.index.nprobe and again.size == 8000
+    assert np.abs(again.all() - x).max() < 1e-3  # float16 storage
+    assert again.vectors(np.array([5, 7])).shape == (2, 32)
     exact = faiss.IndexFlatIP(32)
     exact.add(x)
     queries = clustered(100, seed=1)
     _, truth = exact.search(queries, 10)
-    _, found = again.search(queries, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), truth.tolist(), strict=True)])
+    found = [rows.tolist() for rows, _ in again.search(queries, 10)]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth.tolist(), strict=True)])
     assert recall >= 0.9
 
 
@@ -52,10 +50,11 @@ def test_filtered_search_parameters_match_the_index_type(monkeypatch: pytest.Mon
     allowed = np.arange(0, 3000, 3)
     for limit in (10_000, 1000):  # Flat, then IVF
         monkeypatch.setattr(vectors, "FLAT_LIMIT", limit)
-        index = make_vector_index(x, 32)
-        _, rows = index.search(x[:5], 5, params=search_parameters(index, allowed))
-        assert set(rows[rows >= 0].tolist()) <= set(allowed.tolist())
-        assert (rows[:, 0] >= 0).all()
+        index = FaissVectors.build(x, 32)
+        hits = index.search(x[:5], 5, allowed)
+        assert all(set(rows.tolist()) <= set(allowed.tolist()) and len(rows) == 5 for rows, _ in hits)
+        scores = [s for _, s in hits]
+        assert all((np.diff(s) <= 1e-6).all() for s in scores)  # best first
 
 
 def test_build_and_removal_with_an_ivf_index(  # type: ignore[no-untyped-def]
@@ -65,13 +64,13 @@ def test_build_and_removal_with_an_ivf_index(  # type: ignore[no-untyped-def]
     index_dir = tmp_path / "ix"
     update_index(index_dir, [tiny_corpus], fake_embedder)
     data = store.load(index_dir)
-    assert index_kind(data.sentence_vectors).startswith("IVF")
-    before = all_vectors(data.sentence_vectors)
+    assert data.sentence_vectors.kind.startswith("IVF")
+    before = data.sentence_vectors.all()
     first_article = data.articles[0].id
     kept_rows = data.sentences[:, 0] != 0
     removed, _ = remove_articles(index_dir, [first_article], fake_embedder)
     assert removed == [first_article]
     after = store.load(index_dir)
-    assert after.sentence_vectors.ntotal == int(kept_rows.sum())
-    assert np.abs(all_vectors(after.sentence_vectors) - before[kept_rows]).max() < 1e-3
+    assert after.sentence_vectors.size == int(kept_rows.sum())
+    assert np.abs(after.sentence_vectors.all() - before[kept_rows]).max() < 1e-3
     assert fake_embedder.embedded == len(data.sentences)  # removal embedded nothing
