@@ -19,13 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
 
-from index.records import parse_date
 from index.storage import IndexView
+from qa.filters import ArticleFilter
 
 RRF_K = 60
 BATCH = 64
@@ -48,24 +47,8 @@ def sentence_mask(
     data: IndexView, sources: Sequence[str] = (), since: str | None = None, until: str | None = None
 ) -> np.ndarray | None:
     """Boolean per sentence: its article passes the filters (None when there are no filters)."""
-    wanted = {s.strip().casefold() for s in sources if s and s.strip()}
-    start, stop = _day(since), _day(until)
-    if not wanted and start is None and stop is None:
-        return None
-    keep = np.zeros(len(data.articles), dtype=bool)
-    for row, article in enumerate(data.articles):
-        if wanted and (article.source or "").strip().casefold() not in wanted:
-            continue
-        if start is not None or stop is not None:
-            day = article.published_date
-            if day is None or (start is not None and day < start) or (stop is not None and day > stop):
-                continue
-        keep[row] = True
-    return keep[data.sentences[:, 0]] if len(data.sentences) else np.zeros(0, dtype=bool)
-
-
-def _day(value: str | None) -> date | None:
-    return parse_date(value) if value else None
+    wanted = ArticleFilter.of(sources, since, until)
+    return wanted.sentence_mask(data.articles, data.sentences) if wanted.active else None
 
 
 class Baselines:

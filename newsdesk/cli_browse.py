@@ -116,11 +116,9 @@ def remove_command(article_ids: tuple[str, ...], index_dir: Path | None, wait: f
 
 def select(articles: list[Article], sources: tuple[str, ...], since: str | None, until: str | None) -> list[Article]:
     """The articles passing ``--source``/``--since``/``--until``, with the same rules as ``ask``."""
-    from qa.assistant import _article_matches, _as_date
+    from qa import ArticleFilter
 
-    wanted = tuple(sorted({s.strip().casefold() for s in sources if s and s.strip()}))
-    start, stop = _as_date(since, "since"), _as_date(until, "until")
-    return [a for a in articles if _article_matches(a, wanted, start, stop)]
+    return ArticleFilter.of(sources, since, until).select(articles)
 
 
 def _load_articles(index_dir: Path | None) -> list[Article]:

@@ -89,12 +89,9 @@ def _check_writable(path: Path | None) -> None:
 
 
 def _filters(sources: tuple[str, ...], since: str | None, until: str | None) -> dict[str, Any]:
-    from index.errors import BadInputError
-    from index.records import parse_date
+    from qa import ArticleFilter
 
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and parse_date(value) is None:
-            raise BadInputError(f"--{name} {value!r} is not a date (use YYYY-MM-DD)")
+    ArticleFilter.of(sources, since, until)  # a bad date: a one-line error before any work
     return {"sources": sources, "since": since, "until": until}
 
 

@@ -30,10 +30,12 @@ if typing.TYPE_CHECKING:
     )
     from qa.assistant import Assistant, Conversation
     from qa.config import Settings
+    from qa.filters import ArticleFilter
     from qa.types import Answer, Sentence
 
 _HOME = {
     "Answer": "qa.types",
+    "ArticleFilter": "qa.filters",
     "Assistant": "qa.assistant",
     "BadInputError": "index.errors",
     "Conversation": "qa.assistant",
@@ -52,6 +54,7 @@ _HOME = {
 }
 __all__ = [
     "Answer",
+    "ArticleFilter",
     "Assistant",
     "BadInputError",
     "Conversation",

@@ -6,7 +6,6 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +14,10 @@ from index import store
 from index.build import ProgressFn, UpdateReport, check_model, update_index
 from index.embedder import Embedder, load_embedder
 from index.errors import QuestionError
-from index.records import parse_date
 from index.storage import IndexView
 from qa import copies, ranker
 from qa.config import Settings
+from qa.filters import ArticleFilter, DateLike
 from qa.reader import Reader, ReaderInput, shipped_reader
 from qa.retriever import Candidates, Retriever, question_type
 from qa.types import Answer, ArticleRef, Sentence
@@ -26,7 +25,6 @@ from qa.types import Answer, ArticleRef, Sentence
 MAX_QUESTION_CHARS = 2000
 """Longer questions are refused (a question, not a document)."""
 
-DateLike = date | str | None
 FOLLOW_UP_BOOST = 0.2
 """In a follow-up, sentences of the article cited last move this share of the way to 1."""
 REPEAT_PENALTY = 0.85
@@ -46,7 +44,7 @@ class Assistant:
             reader = shipped_reader()
         self.reader = reader if self.settings.reader else None
         self.retriever = Retriever(data, embedder)
-        self._masks: dict[tuple[tuple[str, ...], date | None, date | None], np.ndarray] = {}
+        self._masks: dict[ArticleFilter, np.ndarray] = {}
         self._lock = threading.Lock()
         self.copies = copies.CopyFinder(data.articles)
 
@@ -234,17 +232,14 @@ class Assistant:
         )
 
     def _allowed(self, sources: Iterable[str] | None, since: DateLike, until: DateLike) -> np.ndarray | None:
-        wanted = tuple(sorted({s.strip().casefold() for s in sources or () if s and s.strip()}))
-        start, stop = _as_date(since, "since"), _as_date(until, "until")
-        if not wanted and start is None and stop is None:
+        wanted = ArticleFilter.of(sources, since, until)
+        if not wanted.active:
             return None
-        key = (wanted, start, stop)
         with self._lock:
-            mask = self._masks.get(key)
+            mask = self._masks.get(wanted)
             if mask is None:
-                keep = np.array([_article_matches(a, wanted, start, stop) for a in self.data.articles], dtype=bool)
-                mask = keep[self.data.sentences[:, 0]] if len(self.data.sentences) else np.zeros(0, bool)
-                self._masks[key] = mask
+                mask = wanted.sentence_mask(self.data.articles, self.data.sentences)
+                self._masks[wanted] = mask
         return mask
 
 
@@ -368,28 +363,6 @@ def _settings(settings: Settings | None, index_dir: str | Path | None) -> Settin
     if index_dir is not None:
         settings = settings.model_copy(update={"index": Path(index_dir)})
     return settings
-
-
-def _as_date(value: DateLike, name: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    parsed = parse_date(str(value))
-    if parsed is None:
-        raise QuestionError(f"--{name} {value!r} is not a date (use YYYY-MM-DD)")
-    return parsed
-
-
-def _article_matches(article: object, sources: tuple[str, ...], start: date | None, stop: date | None) -> bool:
-    if sources and (getattr(article, "source", None) or "").strip().casefold() not in sources:
-        return False
-    if start is None and stop is None:
-        return True
-    day = article.published_date  # type: ignore[attr-defined]
-    if day is None:
-        return False
-    return (start is None or day >= start) and (stop is None or day <= stop)
 
 
 __all__ = ["Assistant", "Conversation", "check_question", "index", "is_follow_up"]
