@@ -13,6 +13,8 @@ from index.errors import ModelError
 from index.model_files import check_model_dir, default_model_dir, go_offline, model_name, weights_fingerprint
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx-int8"
+"""What ships and is tested as the default (``qa.Settings.backend`` defaults to it too): measured fastest at torch quality."""
 """Embedding backends :func:`load_embedder` offers (``NEWSDESK_BACKEND``)."""
 @runtime_checkable
 class Embedder(Protocol):
@@ -83,7 +85,7 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
 
-def load_embedder(model_dir: Path | None = None, backend: str = "torch") -> Embedder:
+def load_embedder(model_dir: Path | None = None, backend: str = DEFAULT_BACKEND) -> Embedder:
     """The embedder for ``backend`` over a local model folder (the bundled one by default)."""
     if backend == "torch":
         return SentenceTransformerEmbedder(model_dir)

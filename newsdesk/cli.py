@@ -34,10 +34,10 @@ def cli(ctx: click.Context) -> None:
 def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) -> None:
     """Add or update the articles in PATHS (files or folders); unchanged ones are not re-embedded."""
     from index.build import Progress, update_index
-    from index.embedder import load_embedder
+    from qa.embedding import embedder_for
 
     settings = settings_for(index_dir)
-    embedder = load_embedder(settings.model, settings.backend)
+    embedder = embedder_for(settings)
     report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
     from qa.safe_text import visible
 

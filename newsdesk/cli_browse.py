@@ -96,7 +96,8 @@ def remove_command(article_ids: tuple[str, ...], index_dir: Path | None, wait: f
     All or nothing: if any id is unknown, nothing is removed and the command exits 2.
     """
     from index.build import remove_articles
-    from index.embedder import load_embedder
+    from qa.embedding import embedder_for
+
     settings = settings_for(index_dir)
     articles = _load_articles(index_dir)
     present = {a.id for a in articles}
@@ -105,7 +106,7 @@ def remove_command(article_ids: tuple[str, ...], index_dir: Path | None, wait: f
         names = ", ".join(repr(i) for i in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         hint = _suggest(missing[0], articles) if len(missing) == 1 else " (see: newsdesk list)"
         raise BadInputError(_safe(f"unknown article id{'s' if len(missing) > 1 else ''} {names}; nothing removed{hint}"))
-    embedder = load_embedder(settings.model, settings.backend)
+    embedder = embedder_for(settings)
     removed, not_found = remove_articles(settings.index, article_ids, embedder)
     if not_found:  # removed by another writer between our check and the lock
         stderr(_safe(f"already gone: {', '.join(not_found)}"))

@@ -43,8 +43,8 @@ def verify_command(index_dir: Path | None, skip_model: bool) -> None:
         lines.append(f"ignored (not in the manifest, never read): {', '.join(report.unlisted)}")
     click.echo(visible("\n".join(lines)))  # file names come from the disk: show control codes as escapes
     if not skip_model:
-        from index.embedder import load_embedder
+        from qa.embedding import embedder_for
 
-        check_model(settings.index, model, load_embedder(settings.model, settings.backend))
+        check_model(settings.index, model, embedder_for(settings))
         click.echo("model: matches the configured model")
     click.echo("ok")

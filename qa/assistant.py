@@ -12,11 +12,12 @@ import numpy as np
 
 from index import store
 from index.build import ProgressFn, UpdateReport, check_model, update_index
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder
 from index.errors import QuestionError
 from index.storage import IndexView
 from qa import copies, ranker
 from qa.config import Settings
+from qa.embedding import embedder_for
 from qa.filters import ArticleFilter, DateLike
 from qa.reader import Reader, ReaderInput, shipped_reader
 from qa.retriever import Candidates, Retriever, question_type
@@ -57,7 +58,7 @@ class Assistant:
         """Open an existing index (checksums verified); raises IndexNotFoundError if there is none."""
         settings = _settings(settings, index_dir)
         data = store.load(settings.index)
-        embedder = embedder or load_embedder(settings.model, settings.backend)
+        embedder = embedder or embedder_for(settings)
         check_model(settings.index, data.model, embedder)
         return cls(data, embedder, settings)
 
@@ -73,7 +74,7 @@ class Assistant:
     ) -> Assistant:
         """Index ``paths`` (adding to any index already there) and open the result."""
         settings = _settings(settings, index_dir)
-        embedder = embedder or load_embedder(settings.model, settings.backend)
+        embedder = embedder or embedder_for(settings)
         index(paths, settings=settings, embedder=embedder, progress=progress)
         return cls.open(settings=settings, embedder=embedder)
 
@@ -354,7 +355,7 @@ def index(
 ) -> UpdateReport:
     """Add or update articles in the configured index (``newsdesk index``)."""
     settings = settings or Settings()
-    embedder = embedder or load_embedder(settings.model, settings.backend)
+    embedder = embedder or embedder_for(settings)
     return update_index(settings.index, paths, embedder, progress=progress)
 
 

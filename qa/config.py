@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.embedder import DEFAULT_BACKEND
+
 
 class Settings(BaseSettings):
     """Everything a user can configure; build once and pass to :class:`qa.Assistant`."""
@@ -18,7 +20,7 @@ class Settings(BaseSettings):
         None, description="Local sentence-transformers folder; default: the bundled all-MiniLM-L6-v2."
     )
     backend: str = Field(
-        "onnx-int8", description="Embedding backend: onnx-int8 (measured fastest at torch quality), onnx or torch."
+        DEFAULT_BACKEND, description="Embedding backend: onnx-int8 (measured fastest at torch quality), onnx or torch."
     )
     top_k: int = Field(5, ge=1, le=100, description="Sentences returned per question.")
     min_confidence: float | None = Field(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,24 @@ def fake_embedder() -> FakeEmbedder:
 
 
 @pytest.fixture
+def install_embedder() -> Iterator[Callable[[object], None]]:
+    """``install_embedder(e)``: every embedder newsdesk loads (library, CLI, chat) is ``e`` until the test ends."""
+    from qa.embedding import use_embedder
+
+    with ExitStack() as stack:
+        yield lambda embedder: stack.enter_context(use_embedder(lambda settings: embedder))  # type: ignore[arg-type, return-value]
+
+
+@pytest.fixture
+def fake_cli(install_embedder, fake_embedder):  # type: ignore[no-untyped-def]
+    """The CLI's ``main``, with the fake embedder in place of the real model."""
+    from newsdesk.cli import main
+
+    install_embedder(fake_embedder)
+    return main
+
+
+@pytest.fixture
 def tiny_corpus() -> Path:
     """Five short articles in tests/data/articles (txt, md, json, jsonl)."""
     return DATA / "articles"
@@ -87,10 +106,18 @@ def tiny_assistant(tiny_index: Path, fake_embedder: FakeEmbedder):  # type: igno
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
-    """The bundled all-MiniLM-L6-v2, loaded once (offline)."""
+    """The bundled all-MiniLM-L6-v2 on the backend that ships as the default (onnx-int8), loaded once (offline)."""
     from index.embedder import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():  # type: ignore[no-untyped-def]
+    """The bundled all-MiniLM-L6-v2 on torch: the reference the ONNX backends are checked against."""
+    from index.embedder import load_embedder
+
+    return load_embedder(None, "torch")
 
 
 @pytest.fixture(scope="session")

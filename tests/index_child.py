@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import FakeEmbedder  # noqa: E402
 
-import index.embedder  # noqa: E402
 from index import store  # noqa: E402
 from newsdesk.cli import main  # noqa: E402
+from qa.embedding import use_embedder  # noqa: E402
 
 
 def _checkpoint(step: str) -> None:
@@ -46,13 +46,13 @@ def run(argv: list[str]) -> int:
             time.sleep(600)
         return 0
     store._checkpoint = _checkpoint  # type: ignore[assignment]
-    index.embedder.load_embedder = lambda *args, **kwargs: FakeEmbedder()  # type: ignore[assignment]
     if os.environ.get("CHILD_FSIZE"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         limit = int(os.environ["CHILD_FSIZE"])
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     print("ready", flush=True)
-    return main(["index", *paths, "--index", index_dir, "--wait", os.environ.get("CHILD_WAIT", "30")])
+    with use_embedder(lambda settings: FakeEmbedder()):
+        return main(["index", *paths, "--index", index_dir, "--wait", os.environ.get("CHILD_WAIT", "30")])
 
 
 if __name__ == "__main__":

@@ -14,15 +14,6 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
-def fake_cli(monkeypatch: pytest.MonkeyPatch, fake_embedder):  # type: ignore[no-untyped-def]
-    from newsdesk import cli
-
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: fake_embedder)
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: fake_embedder)
-    return cli.main
-
-
-@pytest.fixture
 def news_index(tmp_path: Path, fake_embedder) -> Path:  # type: ignore[no-untyped-def]
     extra = tmp_path / "extra"
     extra.mkdir()

@@ -10,14 +10,6 @@ import pytest
 from newsdesk import cli
 
 
-@pytest.fixture
-def fake_cli(monkeypatch: pytest.MonkeyPatch, fake_embedder):  # type: ignore[no-untyped-def]
-    """The CLI with the fake embedder in place of the real model."""
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: fake_embedder)
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: fake_embedder)
-    return cli.main
-
-
 def test_empty_question_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["ask", ""]) == 2
     err = capsys.readouterr().err

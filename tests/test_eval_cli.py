@@ -20,14 +20,6 @@ QUESTIONS = Path(__file__).resolve().parent / "data" / "eval-questions.jsonl"
 SENTENCE_KEYS = {"text", "article_id", "title", "source", "published", "url", "start", "end", "score"}
 
 
-@pytest.fixture
-def fake_cli(monkeypatch: pytest.MonkeyPatch, fake_embedder):  # type: ignore[no-untyped-def]
-    """The CLI with the fake embedder in place of the real model."""
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: fake_embedder)
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: fake_embedder)
-    return cli.main
-
-
 def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 

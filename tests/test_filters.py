@@ -105,15 +105,6 @@ def test_invalid_date_is_a_question_error(assistant: Assistant) -> None:
         assistant.ask(QUESTION, since="last week")
 
 
-@pytest.fixture
-def fake_cli(monkeypatch: pytest.MonkeyPatch, fake_embedder):  # type: ignore[no-untyped-def]
-    from newsdesk import cli
-
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: fake_embedder)
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: fake_embedder)
-    return cli.main
-
-
 def test_cli_filters_end_to_end(fake_cli, news_index: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     base = ["ask", QUESTION, "--index", str(news_index), "--json", "-k", "4"]
     assert fake_cli([*base, "--source", "Delta Post", "--source", "Valley Times", "--until", "2025-04-30"]) == 0

@@ -160,10 +160,10 @@ def test_bad_files_are_named_and_the_good_ones_kept(bad_folder: Path, monkeypatc
 
 
 def test_cli_index_of_bad_files(
+    install_embedder,
     bad_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     index_dir = tmp_path / "index"
     assert main(["index", str(bad_folder), "--index", str(index_dir)]) == 0
     err = capsys.readouterr().err
@@ -178,13 +178,14 @@ def test_cli_index_of_bad_files(
 
 
 def test_zero_articles_exits_2_and_writes_nothing(
+    install_embedder,
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "nothing"
     folder.mkdir()
     (folder / "empty.txt").write_bytes(b"")
     (folder / "data.csv").write_text("a,b\n")
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     assert main(["index", str(folder), "--index", str(tmp_path / "index")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"newsdesk: no articles found in {folder} (accepted: .jsonl, .json, .txt")

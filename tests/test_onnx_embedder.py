@@ -38,18 +38,18 @@ def onnx_int8(onnx_fp32: OnnxEmbedder) -> OnnxEmbedder:
     return OnnxEmbedder(backend="onnx-int8")
 
 
-def test_protocol_and_identity(onnx_fp32, onnx_int8, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_protocol_and_identity(onnx_fp32, onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]
     for embedder, backend in ((onnx_fp32, "onnx"), (onnx_int8, "onnx-int8")):
         assert isinstance(embedder, Embedder)
         assert embedder.backend == backend
-        assert (embedder.dim, embedder.max_tokens) == (real_embedder.dim, real_embedder.max_tokens) == (384, 256)
-        assert embedder.name == real_embedder.name
-    fingerprints = {real_embedder.fingerprint, onnx_fp32.fingerprint, onnx_int8.fingerprint}
+        assert (embedder.dim, embedder.max_tokens) == (torch_embedder.dim, torch_embedder.max_tokens) == (384, 256)
+        assert embedder.name == torch_embedder.name
+    fingerprints = {torch_embedder.fingerprint, onnx_fp32.fingerprint, onnx_int8.fingerprint}
     assert len(fingerprints) == 3  # an index built by one backend is never read with another's vectors
 
 
-def test_vectors_match_torch(onnx_fp32, onnx_int8, real_embedder) -> None:  # type: ignore[no-untyped-def]
-    reference = real_embedder.embed(SENTENCES)
+def test_vectors_match_torch(onnx_fp32, onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]
+    reference = torch_embedder.embed(SENTENCES)
     fp32, int8 = onnx_fp32.embed(SENTENCES), onnx_int8.embed(SENTENCES)
     for vectors in (fp32, int8):
         assert vectors.shape == (len(SENTENCES), 384) and vectors.dtype == np.float32
@@ -66,9 +66,9 @@ def test_batching_does_not_change_vectors(onnx_fp32) -> None:  # type: ignore[no
     assert onnx_fp32.embed([]).shape == (0, 384)
 
 
-def test_token_counts_match_torch(onnx_int8, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_token_counts_match_torch(onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]
     counts = onnx_int8.count_tokens(SENTENCES)
-    assert counts == real_embedder.count_tokens(SENTENCES)
+    assert counts == torch_embedder.count_tokens(SENTENCES)
     assert counts[-1] > 256  # counting is not truncated
     assert onnx_int8.count_tokens([]) == []
 

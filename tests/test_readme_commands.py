@@ -32,9 +32,8 @@ def test_the_readme_has_such_lines() -> None:
 
 
 @pytest.mark.parametrize("words", readme_commands(), ids=lambda w: " ".join(w)[:60])
-def test_readme_command_works_on_the_corpus(words, corpus_index: Path, real_embedder, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: real_embedder)
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: real_embedder)
+def test_readme_command_works_on_the_corpus(install_embedder, words, corpus_index: Path, real_embedder, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    install_embedder(real_embedder)
     assert cli.main([*words, "--index", str(corpus_index)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert out.strip(), "prints something"

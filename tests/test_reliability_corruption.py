@@ -174,13 +174,13 @@ def test_missing_generation_folder(pristine: Path, tmp_path: Path) -> None:
 
 
 def test_cli_reports_corruption_in_one_line_and_index_rebuilds(
+    install_embedder,
     pristine: Path, tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(pristine, index_dir)
     flip(0.5)(index_dir / "gen-000001" / "sentences.faiss")
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     capsys.readouterr()
     assert main(["ask", "When did the bridge reopen?", "--index", str(index_dir)]) == 1
     err = capsys.readouterr().err

@@ -110,6 +110,7 @@ def _no_space(path: Path) -> OSError:
 
 @pytest.mark.parametrize("victim", ["articles.jsonl", "sentences.npy", "chunks.faiss", "bm25", "CURRENT"])
 def test_disk_full_leaves_the_index_unchanged(
+    install_embedder,
     base: tuple[Path, Path, list[str]], victim: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index_dir, extra, before = base
@@ -135,7 +136,7 @@ def test_disk_full_leaves_the_index_unchanged(
     monkeypatch.setattr(store, "_write_bytes", write_bytes)
     monkeypatch.setattr(store, "_write_durable", write_durable)
     monkeypatch.setattr(LexicalIndex, "save", bm25_save)
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     from newsdesk.cli import main
 
     assert main(["index", str(extra), "--index", str(index_dir)]) == 1

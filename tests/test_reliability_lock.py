@@ -26,13 +26,14 @@ def _holder(index_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def test_a_second_writer_with_wait_0_exits_2_naming_the_holder(
+    install_embedder,
     tiny_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     holder = _holder(tiny_index)
     try:
         with pytest.raises(IndexLockedError, match=f"locked by pid {holder.pid}; try again later"):
             update_index(tiny_index, [write_extra(tmp_path / "extra")], FakeEmbedder(), wait=0)
-        monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
+        install_embedder(FakeEmbedder())
         assert main(["index", str(tmp_path / "extra"), "--index", str(tiny_index), "--wait", "0"]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"is locked by pid {holder.pid}" in err

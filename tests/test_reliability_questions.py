@@ -66,9 +66,10 @@ def test_k_over_the_index_size_returns_fewer_real_sentences(tiny_assistant: Assi
 
 @pytest.mark.parametrize(("question", "message"), BAD[:3] + BAD[4:5], ids=["empty", "blank", "long", "control"])
 def test_cli_exits_2_with_one_line(
+    install_embedder,
     tiny_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], question: str, message: str
 ) -> None:
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     assert main(["ask", question, "--index", str(tiny_index)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
@@ -79,9 +80,10 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, payload: bytes) -> None:
 
 
 def test_cli_reads_a_question_from_stdin(
+    install_embedder,
     tiny_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     _stdin(monkeypatch, b"How much did the bridge repairs cost?\n")
     assert main(["ask", "-", "--index", str(tiny_index), "--json"]) == 0
     assert "$4.2 million" in capsys.readouterr().out

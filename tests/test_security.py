@@ -156,15 +156,10 @@ def hostile_index(tmp_path: Path) -> Path:
     return index_dir
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: FakeEmbedder())
-
-
 def test_markup_and_control_sequences_print_literally(
-    hostile_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    install_embedder, hostile_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _cli(monkeypatch)
+    install_embedder(FakeEmbedder())
     assert main(["ask", "What did officials say changed?", "--index", str(hostile_index), "-k", "10"]) == 0
     out = capsys.readouterr().out
     assert not DANGEROUS.search(out)
@@ -178,9 +173,9 @@ def test_markup_and_control_sequences_print_literally(
 
 
 def test_json_output_keeps_the_exact_text(
-    hostile_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    install_embedder, hostile_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _cli(monkeypatch)
+    install_embedder(FakeEmbedder())
     assert main(["ask", "What did officials say changed?", "--index", str(hostile_index), "--json"]) == 0
     out = capsys.readouterr().out
     assert not DANGEROUS.search(out)  # JSON escapes control characters itself

@@ -131,14 +131,15 @@ def test_verify_reports_what_it_checked(tiny_index: Path, capsys: pytest.Capture
 
 
 def test_verify_refuses_an_index_of_another_model(
+    install_embedder,
     tiny_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     other = FakeEmbedder()
     other.fingerprint = "other-weights"
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: other)
+    install_embedder(other)
     assert main(["verify", "--index", str(tiny_index)]) == 2
     assert "built with model fake" in capsys.readouterr().err
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
+    install_embedder(FakeEmbedder())
     assert main(["verify", "--index", str(tiny_index)]) == 0
     assert "model: matches the configured model" in capsys.readouterr().out
 

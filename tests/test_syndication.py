@@ -123,11 +123,10 @@ def test_json_has_also_in_only_when_there_are_copies() -> None:
     assert Sentence.model_validate_json(copy.model_dump_json()) == copy
 
 
-def test_ask_json_carries_also_in(tmp_path: Path, fake_embedder, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ask_json_carries_also_in(install_embedder, tmp_path: Path, fake_embedder, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     from newsdesk import cli
 
-    monkeypatch.setattr("index.embedder.load_embedder", lambda *a, **k: fake_embedder)
-    monkeypatch.setattr("qa.assistant.load_embedder", lambda *a, **k: fake_embedder)
+    install_embedder(fake_embedder)
     index_dir = tmp_path / "idx"
     update_index(index_dir, [DATA / "pages", DATA / "feeds"], fake_embedder)
     assert cli.main(["ask", "How many workers joined the ferry strike?", "--index", str(index_dir), "--json"]) == 0
