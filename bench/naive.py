@@ -13,8 +13,8 @@ def main(paths: list[str]) -> int:
     import pysbd
     from sentence_transformers import SentenceTransformer
 
-    from index.articles import load_paths
-    from index.model_files import default_model_dir, go_offline
+    from index.embed.model_files import default_model_dir, go_offline
+    from index.ingest.articles import load_paths
 
     go_offline()
     articles = load_paths(paths).articles

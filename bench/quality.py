@@ -19,7 +19,7 @@ def evaluate(questions_file: Path, index_dir: Path, backend: str) -> dict[str, A
     from eval.metrics import compute
     from eval.questions import load_questions
     from eval.run import QuestionVectors, answer_all
-    from index.embedder import load_embedder
+    from index.embed.embedder import load_embedder
     from qa import Assistant, Settings
 
     started = time.perf_counter()

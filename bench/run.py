@@ -81,7 +81,7 @@ def env_for(backend: str | None = None) -> dict[str, str]:
 
 def export_models() -> float:
     """Export (or find cached) the ONNX models first, so builds measure indexing, not the one-off export."""
-    code = "from index.embedder import load_embedder\nfor b in ('onnx', 'onnx-int8'):\n    load_embedder(None, b)\n"
+    code = "from index.embed.embedder import load_embedder\nfor b in ('onnx', 'onnx-int8'):\n    load_embedder(None, b)\n"
     return run_child([python(), "-c", code], env=env_for(), cwd=ROOT).seconds
 
 
@@ -122,7 +122,7 @@ def measure_size(size: dict[str, Any], work: Path, backends: tuple[str, ...]) ->
     log(f"{name}: cold newsdesk ask against a bare model load, {COLD_REPEATS} rounds")
     bare_code = (
         "import sentence_transformers\n"
-        "from index.model_files import default_model_dir\n"
+        "from index.embed.model_files import default_model_dir\n"
         "sentence_transformers.SentenceTransformer(str(default_model_dir()), device='cpu', local_files_only=True)\n"
     )
     bare: list[ChildRun] = []

@@ -28,7 +28,7 @@ CHUNK = 50_000
 
 def real_vectors(index_dir: Path) -> np.ndarray:
     """The sentence vectors of the live generation of an index."""
-    from index.vectors import FaissVectors
+    from index.store.vectors import FaissVectors
 
     name = (index_dir / "CURRENT").read_text(encoding="ascii").strip().split()[0]
     return FaissVectors.from_bytes((index_dir / name / "sentences.faiss").read_bytes()).all()
@@ -77,7 +77,7 @@ def run(real: np.ndarray, n: int) -> dict[str, Any]:
     """Flat and the size-chosen index over ``n`` synthetic vectors: build time, latency, recall@10, memory."""
     import faiss
 
-    from index.vectors import FaissVectors
+    from index.store.vectors import FaissVectors
 
     generator = Generator(real)
     started = time.perf_counter()

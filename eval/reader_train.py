@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from index.model_files import default_model_dir
+from index.embed.model_files import default_model_dir
 from qa.reader import MAX_TOKENS, ReaderInput, encode, load_tokenizer
 
 SEED = 13

@@ -17,7 +17,7 @@ from eval.questions import Question, asking_order
 from qa.render import phrase
 
 if TYPE_CHECKING:
-    from index.embedder import Embedder
+    from index.embed.embedder import Embedder
 
 K = 10
 """Candidates asked for per question (mrr@10 needs ten)."""

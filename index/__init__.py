@@ -10,10 +10,10 @@ import typing
 from index.lazy import lazy_attributes
 
 if typing.TYPE_CHECKING:
-    from index.articles import load_paths
     from index.build import UpdateReport, remove_articles, update_index
     from index.chunking import ChunkParams
-    from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+    from index.embed.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+    from index.ingest.articles import load_paths
     from index.records import Article, LoadResult, Problem
     from index.storage import IndexView, ModelInfo
     from index.store import IndexData
@@ -21,16 +21,16 @@ if typing.TYPE_CHECKING:
 _HOME = {
     "Article": "index.records",
     "ChunkParams": "index.chunking",
-    "Embedder": "index.embedder",
+    "Embedder": "index.embed.embedder",
     "IndexData": "index.store",
     "LoadResult": "index.records",
     "IndexView": "index.storage",
     "ModelInfo": "index.storage",
     "Problem": "index.records",
-    "SentenceTransformerEmbedder": "index.embedder",
+    "SentenceTransformerEmbedder": "index.embed.embedder",
     "UpdateReport": "index.build",
-    "load_embedder": "index.embedder",
-    "load_paths": "index.articles",
+    "load_embedder": "index.embed.embedder",
+    "load_paths": "index.ingest.articles",
     "remove_articles": "index.build",
     "update_index": "index.build",
 }

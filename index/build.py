@@ -13,16 +13,16 @@ from typing import TextIO
 import numpy as np
 
 from index import store
-from index.articles import ACCEPTED_SUFFIXES, load_paths
 from index.chunking import ChunkParams, chunk_sentences
-from index.embedder import Embedder
+from index.embed.embedder import Embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
+from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
 from index.lexical import LexicalIndex
 from index.records import Article, Problem
 from index.splitter import split_sentences
 from index.storage import ModelInfo
 from index.store import IndexData
-from index.vectors import FaissVectors
+from index.store.vectors import FaissVectors
 
 BATCH_SENTENCES = 64
 """Most sentences encoded in one model call."""

@@ -1,7 +1,7 @@
 """Browsing the index: ``newsdesk list``, ``newsdesk show ID`` and ``newsdesk remove ID...``.
 
 ``list --copies`` shows only articles that are syndicated copies of another (same story, see
-:mod:`index.syndication`), each with the ids of its copies.
+:mod:`index.ingest.syndication`), each with the ids of its copies.
 
 ``list`` and ``show`` read the index only (no model is loaded). ``remove`` is all or nothing: when
 any id is unknown it removes nothing, names the unknown ids and exits 2.
@@ -42,7 +42,7 @@ def list_command(
     shown = select(articles, sources, since, until)
     others: dict[str, list[str]] = {}
     if copies:
-        from index.syndication import find_copies
+        from index.ingest.syndication import find_copies
 
         for group in find_copies([a.text for a in articles]):
             ids = [articles[i].id for i in group]

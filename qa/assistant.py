@@ -12,7 +12,7 @@ import numpy as np
 
 from index import store
 from index.build import ProgressFn, UpdateReport, check_model, update_index
-from index.embedder import Embedder
+from index.embed.embedder import Embedder
 from index.errors import QuestionError
 from index.storage import IndexView
 from qa import copies, ranker

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.embedder import DEFAULT_BACKEND
+from index.embed.embedder import DEFAULT_BACKEND
 
 
 class Settings(BaseSettings):

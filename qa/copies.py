@@ -1,7 +1,7 @@
 """Copies at answer time: one citation per wire sentence, the other outlets' copies listed with it.
 
 :func:`collapse` keeps one sentence of each set of copies (the best ranked) and lists the other
-copies with it. The tests of what counts as a copy live in :mod:`index.syndication`.
+copies with it. The tests of what counts as a copy live in :mod:`index.ingest.syndication`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.ingest.syndication import MIN_SENTENCE_WORDS, SENTENCE_JACCARD, shingles, similar, text_key, words
 from index.records import Article
 from index.storage import IndexView
-from index.syndication import MIN_SENTENCE_WORDS, SENTENCE_JACCARD, shingles, similar, text_key, words
 
 
 class CopyFinder:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from index.embedder import Embedder, load_embedder
+from index.embed.embedder import Embedder, load_embedder
 
 if TYPE_CHECKING:
     from qa.config import Settings

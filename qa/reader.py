@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from index.embed.model_files import default_model_dir
 from index.errors import ModelError
-from index.model_files import default_model_dir
 
 MODEL_FOLDER = Path(__file__).with_name("models")
 """Where the shipped reader lives (``reader.json`` and the ONNX file it names)."""

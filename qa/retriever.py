@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.embedder import Embedder
+from index.embed.embedder import Embedder
 from index.lexical import terms
 from index.storage import IndexView, VectorSearch
-from index.vectors import single_thread_search
+from index.store.vectors import single_thread_search
 
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al.)."""

@@ -107,7 +107,7 @@ def tiny_assistant(tiny_index: Path, fake_embedder: FakeEmbedder):  # type: igno
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The bundled all-MiniLM-L6-v2 on the backend that ships as the default (onnx-int8), loaded once (offline)."""
-    from index.embedder import load_embedder
+    from index.embed.embedder import load_embedder
 
     return load_embedder()
 
@@ -115,7 +115,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def torch_embedder():  # type: ignore[no-untyped-def]
     """The bundled all-MiniLM-L6-v2 on torch: the reference the ONNX backends are checked against."""
-    from index.embedder import load_embedder
+    from index.embed.embedder import load_embedder
 
     return load_embedder(None, "torch")
 

@@ -45,7 +45,7 @@ def run(argv: list[str]) -> int:
             print("locked", flush=True)
             time.sleep(600)
         return 0
-    store._checkpoint = _checkpoint  # type: ignore[assignment]
+    store.write._checkpoint = _checkpoint  # type: ignore[assignment]
     if os.environ.get("CHILD_FSIZE"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         limit = int(os.environ["CHILD_FSIZE"])

@@ -87,7 +87,7 @@ def test_filters_work_on_an_ivf_index(tiny_assistant: Assistant) -> None:
     import faiss
     import numpy as np
 
-    from index.vectors import FaissVectors
+    from index.store.vectors import FaissVectors
 
     flat = tiny_assistant.data.sentence_vectors
     vectors = flat.all()

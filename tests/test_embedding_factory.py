@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import FakeEmbedder
 
-from index.embedder import load_embedder
+from index.embed.embedder import load_embedder
 from qa import Assistant, Settings
 from qa.embedding import embedder_for, use_embedder
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.articles import ACCEPTED_SUFFIXES, load_paths
-from index.feeds import load_feed
+from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
+from index.ingest.feeds import load_feed
 
 FEEDS = Path(__file__).resolve().parent / "data" / "feeds"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import load_paths
 from index.build import update_index
-from index.html import clean_body, extract_html, fragment_text, is_boilerplate, is_byline, page_metadata
+from index.ingest.articles import load_paths
+from index.ingest.html import clean_body, extract_html, fragment_text, is_boilerplate, is_byline, page_metadata
 from index.splitter import split_sentences
 
 PAGES = Path(__file__).resolve().parent / "data" / "pages"
@@ -213,7 +213,7 @@ def test_pages_without_an_article_give_none(junk: str) -> None:
     [('<meta charset="windows-1251">', "cp1251"), ('<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">', "shift_jis")],
 )
 def test_a_page_is_read_in_the_charset_it_declares(tmp_path: Path, declaration: str, codec: str) -> None:
-    from index.articles import decode_bytes
+    from index.ingest.articles import decode_bytes
 
     body = "Мэр подписал бюджет в понедельник." if codec == "cp1251" else "市長は月曜日に予算案に署名した。"
     page = f"<html><head>{declaration}<title>Budget</title></head><body><article><p>{body}</p></article></body></html>"
@@ -224,7 +224,7 @@ def test_a_page_is_read_in_the_charset_it_declares(tmp_path: Path, declaration: 
 
 
 def test_a_page_that_is_valid_utf8_is_read_as_utf8_whatever_it_declares() -> None:
-    from index.articles import decode_bytes
+    from index.ingest.articles import decode_bytes
 
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Café owners met on Monday.</p></body></html>'
     assert decode_bytes(page.encode("utf-8"), html=True) == (page, None)

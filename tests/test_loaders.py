@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from conftest import DATA, FakeEmbedder
 
-from index import articles as loaders
 from index import store
-from index.articles import MAX_FILE_BYTES, decode_bytes, load_paths
 from index.build import update_index
 from index.errors import NoArticlesError
+from index.ingest import articles as loaders
+from index.ingest.articles import MAX_FILE_BYTES, decode_bytes, load_paths
 from newsdesk.cli import main
 from qa import Assistant
 

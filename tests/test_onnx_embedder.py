@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import onnx_embedder
 from index.build import update_index
-from index.embedder import Embedder, load_embedder
+from index.embed import onnx_backend as onnx_embedder
+from index.embed.embedder import Embedder, load_embedder
+from index.embed.onnx_backend import OnnxEmbedder
 from index.errors import IndexMismatchError, ModelError
-from index.onnx_embedder import OnnxEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = [

@@ -90,7 +90,7 @@ def test_an_exception_mid_save(
         if at == step:
             raise RuntimeError(f"injected at {at}")
 
-    monkeypatch.setattr(store, "_checkpoint", fail)
+    monkeypatch.setattr(store.write, "_checkpoint", fail)
     with pytest.raises(RuntimeError, match="injected"):
         update_index(index_dir, [extra], FakeEmbedder())
     assert_whole(index_dir)
@@ -114,7 +114,7 @@ def test_disk_full_leaves_the_index_unchanged(
     base: tuple[Path, Path, list[str]], victim: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index_dir, extra, before = base
-    real_write, real_durable, real_save = store._write_bytes, store._write_durable, LexicalIndex.save
+    real_write, real_durable, real_save = store.files.write_bytes, store.files.write_durable, LexicalIndex.save
 
     def write_bytes(path: Path, payload: bytes) -> None:
         if path.name == victim:
@@ -133,8 +133,8 @@ def test_disk_full_leaves_the_index_unchanged(
             raise _no_space(directory / "data.csc.index.npy")
         return real_save(self, directory)
 
-    monkeypatch.setattr(store, "_write_bytes", write_bytes)
-    monkeypatch.setattr(store, "_write_durable", write_durable)
+    monkeypatch.setattr(store.files, "write_bytes", write_bytes)
+    monkeypatch.setattr(store.files, "write_durable", write_durable)
     monkeypatch.setattr(LexicalIndex, "save", bm25_save)
     install_embedder(FakeEmbedder())
     from newsdesk.cli import main

@@ -19,11 +19,11 @@ import pytest
 from conftest import ROOT, FakeEmbedder
 
 from index import store
-from index.articles import load_paths
 from index.build import update_index
-from index.embedder import SentenceTransformerEmbedder
+from index.embed.embedder import SentenceTransformerEmbedder
+from index.embed.model_files import check_model_dir, default_model_dir
 from index.errors import IndexCorruptError, ModelError
-from index.model_files import check_model_dir, default_model_dir
+from index.ingest.articles import load_paths
 from newsdesk.cli import main
 from qa import Assistant
 from qa.safe_text import visible

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import load_paths
+from index.ingest.articles import load_paths
 from index.splitter import MAX_SENTENCE_CHARS, split_sentences
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -11,7 +11,7 @@ import numpy as np
 from index import store
 from index.records import Article
 from index.storage import IndexView, LexicalSearch, ModelInfo, VectorSearch
-from index.vectors import FaissVectors
+from index.store.vectors import FaissVectors
 from qa import Assistant
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from index.build import update_index
+from index.ingest.syndication import find_copies, normalise, shingles, similar, text_key
 from index.records import Article
-from index.syndication import find_copies, normalise, shingles, similar, text_key
 from qa import Assistant
 from qa.copies import CopyFinder
 from qa.types import ArticleRef, Sentence

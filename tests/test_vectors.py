@@ -8,9 +8,10 @@ import faiss
 import numpy as np
 import pytest
 
-from index import store, vectors
+from index import store
 from index.build import remove_articles, update_index
-from index.vectors import FaissVectors, lists_for
+from index.store import vectors
+from index.store.vectors import FaissVectors, lists_for
 
 
 def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -9,8 +9,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from index.embed.model_files import check_model_dir, default_model_dir, go_offline, model_name, weights_fingerprint
 from index.errors import ModelError
-from index.model_files import check_model_dir, default_model_dir, go_offline, model_name, weights_fingerprint
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx-int8"
@@ -90,7 +90,7 @@ def load_embedder(model_dir: Path | None = None, backend: str = DEFAULT_BACKEND)
     if backend == "torch":
         return SentenceTransformerEmbedder(model_dir)
     if backend in ("onnx", "onnx-int8"):
-        from index.onnx_embedder import OnnxEmbedder  # no torch import unless an export is needed
+        from index.embed.onnx_backend import OnnxEmbedder  # no torch import unless an export is needed
 
         return OnnxEmbedder(model_dir, backend)
     raise ModelError(f"unknown embedding backend {backend!r} (available: {', '.join(BACKENDS)}; set NEWSDESK_BACKEND)")

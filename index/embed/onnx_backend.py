@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import ModelError
-from index.model_files import (
+from index.embed.model_files import (
     _cache_dir,
     check_model_dir,
     default_model_dir,
@@ -30,6 +29,7 @@ from index.model_files import (
     model_name,
     weights_fingerprint,
 )
+from index.errors import ModelError
 
 RECIPE_VERSION = 1
 """Bump when the export or quantisation recipe changes: cached exports and indexes are then redone."""

@@ -105,7 +105,7 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
     except OSError as exc:
         return [], [Problem(where, f"cannot read: {exc.strerror or exc}")]
     if file.suffix.lower() in (".xml", ".rss", ".atom"):  # feeds: feedparser reads the bytes and their declared encoding
-        from index.feeds import load_feed
+        from index.ingest.feeds import load_feed
 
         return load_feed(raw, where, _derive_id(file, root))
     text, problem = decode_bytes(raw, html=file.suffix.lower() in (".html", ".htm"))
@@ -259,7 +259,7 @@ def _load_markdown(text: str, where: str, base_id: str) -> tuple[list[Article], 
 
 
 def _load_html(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
-    from index.html import extract_html
+    from index.ingest.html import extract_html
 
     extracted = extract_html(text)
     if extracted is None:

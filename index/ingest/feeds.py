@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from index.html import clean_body, fragment_text
+from index.ingest.html import clean_body, fragment_text
 from index.records import Article, Problem, parse_date
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom")

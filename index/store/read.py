@@ -1,0 +1,208 @@
+"""Opening a generation: every file checksummed before it is parsed, then counts and row references checked."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import IndexCorruptError
+from index.lexical import LexicalIndex
+from index.records import Article
+from index.storage import ModelInfo
+from index.store.layout import LOAD_ATTEMPTS, REBUILD_HINT, Vanished, read_checked, read_manifest_once, verify_files
+from index.store.vectors import FaissVectors
+
+
+@dataclass(slots=True)
+class IndexData:
+    """Everything one generation holds, in memory: the local files' :class:`index.storage.IndexView`."""
+
+    model: ModelInfo
+    chunk_params: dict[str, int]
+    articles: list[Article]
+    hashes: list[str]
+    """``Article.content_hash`` of each article, in the same order."""
+    sentences: np.ndarray
+    """int32 ``(n, 4)``: article row, start, end, token count."""
+    chunks: np.ndarray
+    """int32 ``(m, 3)``: article row, first sentence row, stop sentence row."""
+    sentence_vectors: FaissVectors
+    """Sentence vectors (row i = sentence i)."""
+    chunk_vectors: FaissVectors
+    """Chunk vectors (row j = chunk j)."""
+    sentence_bm25: LexicalIndex
+    chunk_bm25: LexicalIndex
+    generation: int = 0
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def sentence_text(self, row: int) -> str:
+        article, start, end = (int(v) for v in self.sentences[row, :3])
+        return self.articles[article].text[start:end]
+
+    def chunk_text(self, row: int) -> str:
+        article, first, stop = (int(v) for v in self.chunks[row])
+        start, end = int(self.sentences[first, 1]), int(self.sentences[stop - 1, 2])
+        return self.articles[article].text[start:end]
+
+
+def load(index_dir: Path) -> IndexData:
+    """Open the live generation of ``index_dir``; every file is checksummed before it is parsed."""
+    for _attempt in range(LOAD_ATTEMPTS):
+        try:
+            return _load_once(Path(index_dir))
+        except Vanished:
+            time.sleep(0.05)
+    raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
+
+
+def read_catalogue(index_dir: Path) -> tuple[ModelInfo, list[Article], list[str], dict[str, Any]]:
+    """``(model, articles, content hashes, counts)`` of the live generation, without loading it.
+
+    Every listed file is checksummed, as :func:`load` does, but only the article list is parsed:
+    enough to tell whether a re-index has anything to do.
+    """
+    for _attempt in range(LOAD_ATTEMPTS):
+        try:
+            _generation, folder, manifest = read_manifest_once(Path(index_dir))
+            verify_files(folder, manifest)
+            articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+            break
+        except Vanished:
+            time.sleep(0.05)
+    else:
+        raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
+    counts = manifest["counts"]
+    if counts.get("articles") != len(articles):
+        raise IndexCorruptError(
+            f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
+            f"{REBUILD_HINT}"
+        )
+    return _model_info(folder, manifest), articles, hashes, counts
+
+
+def _load_once(index_dir: Path) -> IndexData:
+    generation, folder, manifest = read_manifest_once(index_dir)
+    model = _model_info(folder, manifest)
+    counts = manifest["counts"]
+    articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+    sentences = _parse(folder, "sentences.npy", _parse_table, manifest)
+    chunks = _parse(folder, "chunks.npy", _parse_table, manifest)
+    sentence_vectors = _parse(folder, "sentences.faiss", _parse_faiss, manifest)
+    chunk_vectors = _parse(folder, "chunks.faiss", _parse_faiss, manifest)
+    bm25 = {}
+    for sub, rows in (("bm25-sentences", len(sentences)), ("bm25-chunks", len(chunks))):
+        names = [n for n in manifest["files"] if n.startswith(sub + "/")]
+        if not names:
+            raise IndexCorruptError(f"{folder / sub}: not listed in the manifest; {REBUILD_HINT}")
+        for name in names:
+            read_checked(folder, manifest, name)
+        try:
+            with NPY_LOCK:
+                bm25[sub] = LexicalIndex.load(folder / sub, rows)
+        except FileNotFoundError:
+            if not folder.is_dir():
+                raise Vanished(str(folder)) from None
+            raise IndexCorruptError(f"{folder / sub}: files missing; {REBUILD_HINT}") from None
+        except Exception as exc:  # noqa: BLE001 - a checked file that does not parse is corruption
+            raise IndexCorruptError(f"{folder / sub}: cannot read ({exc}); {REBUILD_HINT}") from exc
+    data = IndexData(
+        model=model,
+        chunk_params=dict(manifest.get("chunk_params", {})),
+        articles=articles,
+        hashes=hashes,
+        sentences=sentences,
+        chunks=chunks,
+        sentence_vectors=sentence_vectors,
+        chunk_vectors=chunk_vectors,
+        sentence_bm25=bm25["bm25-sentences"],
+        chunk_bm25=bm25["bm25-chunks"],
+        generation=generation,
+        manifest=manifest,
+    )
+    check_consistency(folder, data, counts)
+    return data
+
+
+def _parse(folder: Path, name: str, parser: Any, manifest: dict[str, Any]) -> Any:
+    raw = read_checked(folder, manifest, name)
+    try:
+        return parser(raw)
+    except Exception as exc:  # noqa: BLE001 - a checked file that does not parse is corruption
+        raise IndexCorruptError(f"{folder / name}: cannot read ({type(exc).__name__}: {exc}); {REBUILD_HINT}") from exc
+
+
+def _parse_articles(raw: bytes) -> tuple[list[Article], list[str]]:
+    articles: list[Article] = []
+    hashes: list[str] = []
+    for line in raw.decode("utf-8").split("\n"):
+        if line:
+            row = json.loads(line)
+            hashes.append(str(row.pop("hash")))
+            articles.append(Article(**row))
+    return articles, hashes
+
+
+NPY_LOCK = threading.Lock()
+"""Held while ``.npy`` files are parsed: numpy reads their headers with ``ast.literal_eval``, and
+CPython 3.11's AST validation is not thread-safe (threads opening indexes at once could get a
+"recursion depth mismatch" for an intact file)."""
+
+
+def _parse_table(raw: bytes) -> np.ndarray:
+    with NPY_LOCK:
+        table: np.ndarray = np.load(io.BytesIO(raw), allow_pickle=False)
+    if table.dtype != np.int32 or table.ndim != 2:
+        raise ValueError(f"expected a 2-d int32 table, got {table.dtype} {table.shape}")
+    return table
+
+
+def _parse_faiss(raw: bytes) -> FaissVectors:
+    return FaissVectors.from_bytes(raw)
+
+
+def _model_info(folder: Path, manifest: dict[str, Any]) -> ModelInfo:
+    try:
+        model = ModelInfo(**manifest["model"])
+    except TypeError as exc:
+        raise IndexCorruptError(f"{folder / 'manifest.json'}: bad model entry ({exc}); {REBUILD_HINT}") from None
+    if not isinstance(model.dim, int) or model.dim < 1:
+        raise IndexCorruptError(f"{folder / 'manifest.json'}: bad model dimension {model.dim!r}; {REBUILD_HINT}")
+    return model
+
+
+def check_consistency(folder: Path, data: IndexData, counts: dict[str, Any]) -> None:
+    """Counts, shapes and row references agree: no FAISS row without a sentence, no offset past a text."""
+    n_sent, n_chunk = len(data.sentences), len(data.chunks)
+    checks = [
+        ("articles.jsonl", "articles", len(data.articles), counts.get("articles")),
+        ("sentences.npy", "sentence rows", n_sent, counts.get("sentences")),
+        ("chunks.npy", "chunk rows", n_chunk, counts.get("chunks")),
+        ("sentences.faiss", "vectors (ntotal)", data.sentence_vectors.size, n_sent),
+        ("chunks.faiss", "vectors (ntotal)", data.chunk_vectors.size, n_chunk),
+        ("sentences.faiss", "dimensions", data.sentence_vectors.dim, data.model.dim),
+        ("chunks.faiss", "dimensions", data.chunk_vectors.dim, data.model.dim),
+        ("sentences.npy", "columns", data.sentences.shape[1], 4),
+        ("chunks.npy", "columns", data.chunks.shape[1], 3),
+    ]
+    for name, what, actual, wanted in checks:
+        if actual != wanted:
+            raise IndexCorruptError(f"{folder / name}: {actual} {what}, expected {wanted}; {REBUILD_HINT}")
+    if n_sent:
+        article, start, end = (data.sentences[:, i].astype(np.int64) for i in range(3))
+        lengths = np.array([len(a.text) for a in data.articles], dtype=np.int64)
+        valid = (article >= 0) & (article < len(lengths))
+        if not valid.all() or (start < 0).any() or (end < start).any() or (end > lengths[article]).any():
+            raise IndexCorruptError(f"{folder / 'sentences.npy'}: offsets outside the articles; {REBUILD_HINT}")
+    if n_chunk:
+        article, first, stop = (data.chunks[:, i].astype(np.int64) for i in range(3))
+        if (article < 0).any() or (article >= len(data.articles)).any() or (first < 0).any():
+            raise IndexCorruptError(f"{folder / 'chunks.npy'}: rows outside the index; {REBUILD_HINT}")
+        if (stop <= first).any() or (stop > n_sent).any():
+            raise IndexCorruptError(f"{folder / 'chunks.npy'}: sentence ranges outside the index; {REBUILD_HINT}")
