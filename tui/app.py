@@ -183,7 +183,7 @@ class NewsdeskApp(App[None]):
             self.turns[message.turn - 1].answer = message.answer
             bubble = self.query_one(Transcript).bubble(message.turn)
             if bubble is not None:
-                bubble.show(message.answer, self._weak_below())
+                bubble.show(message.answer)
             self._select_turn(message.turn)
             self.status(self._ready_text())
         self._pump()
@@ -325,12 +325,6 @@ class NewsdeskApp(App[None]):
         frame = SPINNER[int(elapsed * 5) % len(SPINNER)]
         waiting = f" · {len(self._pending)} question(s) waiting" if self._pending else ""
         self.status(f"{frame} {LOADING} {elapsed:.0f}s{waiting}", "busy")
-
-    def _weak_below(self) -> float:
-        """Score under which a sentence of an answer is shown muted ("less related")."""
-        settings = getattr(self.assistant, "settings", None)
-        configured = getattr(settings, "min_confidence", None)
-        return float(configured) if configured is not None else 0.5
 
     def _select_turn(self, turn: int) -> None:
         answer = self.turns[turn - 1].answer

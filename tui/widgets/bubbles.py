@@ -14,6 +14,9 @@ from qa.types import Answer, Sentence
 from tui.messages import CitationSelected, TurnSelected
 from tui.text import Mark, byline, confidence_label, literal, literal_with_marks, one_line
 
+LESS_RELATED_BELOW = 0.5
+"""A sentence's score is its own estimated chance of answering the question; after the first, those under
+an even chance are shown muted as "less related". (Not the declining threshold: that one is about the answer.)"""
 
 class QuestionBubble(Static):
     """The question as the user typed it, shown literally."""
@@ -91,7 +94,7 @@ class AnswerBubble(Vertical):
         """The question is being answered now."""
         self._head.update(Content.styled("Reading the articles…", "italic $text-muted"))
 
-    def show(self, answer: Answer, weak_below: float = 0.5) -> None:
+    def show(self, answer: Answer, weak_below: float = LESS_RELATED_BELOW) -> None:
         """Replace the placeholder with ``answer``; sentences scoring under ``weak_below`` are muted."""
         self.answer = answer
         self.remove_children()
