@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from index.errors import IndexLockedError
 from index.store import files
@@ -16,7 +15,9 @@ from index.store.layout import current_generation_or_none
 
 
 @contextmanager
-def write_lock(index_dir: Path, *, wait: float = 300.0, notify: Any = None) -> Iterator[None]:
+def write_lock(
+    index_dir: Path, *, wait: float = 300.0, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold the index's write lock; waits up to ``wait`` seconds for another writer (< 0: forever).
 
     ``notify(message)`` is called once if the lock is busy. The lock is an flock, so a writer

@@ -6,9 +6,10 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +19,8 @@ from index.records import Article
 from index.storage import ModelInfo
 from index.store.layout import LOAD_ATTEMPTS, REBUILD_HINT, Vanished, read_checked, read_manifest_once, verify_files
 from index.store.vectors import FaissVectors
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -130,7 +133,7 @@ def _load_once(index_dir: Path) -> IndexData:
     return data
 
 
-def _parse(folder: Path, name: str, parser: Any, manifest: dict[str, Any]) -> Any:
+def _parse(folder: Path, name: str, parser: Callable[[bytes], T], manifest: dict[str, Any]) -> T:
     raw = read_checked(folder, manifest, name)
     try:
         return parser(raw)
