@@ -21,7 +21,10 @@ from index.records import Article, LoadResult, Problem, parse_date
 
 ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom")
 MAX_FILE_BYTES = 20_000_000
-"""Files larger than this are skipped unread."""
+"""Files larger than this are skipped unread; except ``.jsonl``, read line by line at any size."""
+MAX_RECORD_BYTES = 20_000_000
+"""A ``.jsonl`` line (one article) larger than this is skipped, the file's other lines kept."""
+_READ_BLOCK = 1 << 20
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
@@ -95,6 +98,8 @@ def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
         info = file.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
             return [], [Problem(where, "not a regular file; skipped")]
+        if file.suffix.lower() == ".jsonl" and _streamable(file):
+            return _stream_jsonl(file, where, _derive_id(file, root))
         if info.st_size > MAX_FILE_BYTES:
             limit = f"{info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
             return [], [Problem(where, f"file is {limit}; skipped unread")]
@@ -313,10 +318,10 @@ def _load_json(text: str, where: str, base_id: str) -> tuple[list[Article], list
     return articles, problems
 
 
-def _load_jsonl(text: str, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+def _load_jsonl(text: str, where: str, base_id: str, first_line: int = 1) -> tuple[list[Article], list[Problem]]:
     articles: list[Article] = []
     problems: list[Problem] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 is valid inside JSON
+    for lineno, line in enumerate(text.split("\n"), start=first_line):  # not splitlines(): U+2028 is valid in JSON
         if not line.strip():
             continue
         line_where = f"{where}:{lineno}"
@@ -329,6 +334,61 @@ def _load_jsonl(text: str, where: str, base_id: str) -> tuple[list[Article], lis
         if article:
             articles.append(article)
     return articles, problems
+
+
+def _streamable(file: Path) -> bool:
+    """Whether a ``.jsonl`` file can be read line by line: UTF-8 (or 8-bit) text, not UTF-16 and not binary."""
+    with file.open("rb") as handle:
+        head = handle.read(8192)
+    return not head.startswith((b"\xff\xfe", b"\xfe\xff")) and _bomless_utf16(head) is None and not _looks_binary(head)
+
+
+def _stream_jsonl(file: Path, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+    """A ``.jsonl`` file of any size, one line in memory at a time; a line over :data:`MAX_RECORD_BYTES`
+    is skipped unread past the limit, a line that is not UTF-8 is read as Windows-1252 (and said so)."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    try:
+        with file.open("rb") as handle:
+            for lineno, raw in enumerate(_lines(handle), start=1):
+                if raw is None:
+                    problems.append(Problem(f"{where}:{lineno}", f"line over the {MAX_RECORD_BYTES:,}-byte limit; skipped"))
+                    continue
+                if lineno == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")
+                if not raw.strip():
+                    continue
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    line = raw.decode("cp1252", errors="replace")
+                    note = f"invalid UTF-8 at byte {exc.start} of the line; read as Windows-1252"
+                    problems.append(Problem(f"{where}:{lineno}", note, skipped=False))
+                line_articles, line_problems = _load_jsonl(line, where, base_id, first_line=lineno)
+                articles.extend(line_articles)
+                problems.extend(line_problems)
+    except OSError as exc:
+        problems.append(Problem(where, f"cannot read: {exc.strerror or exc}"))
+    if not articles and not problems:
+        problems.append(Problem(where, "empty file"))
+    return articles, problems
+
+
+def _lines(handle: Any) -> Iterator[bytes | None]:
+    """The lines of a binary file without their newline; None for one over :data:`MAX_RECORD_BYTES`
+    (read past in blocks, never held whole)."""
+    while True:
+        line = handle.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            while True:
+                rest = handle.readline(_READ_BLOCK)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield line.rstrip(b"\n").removesuffix(b"\r")
 
 
 def article_from_mapping(data: Any, where: str, default_id: str) -> tuple[Article | None, list[Problem]]:
