@@ -84,6 +84,14 @@ class LexicalIndex:
         top = float(np.log(1.0 + (self.num_docs + 0.5) / 0.5))
         return {t: float(self._idf[self._vocab[t]]) if t in self._vocab else top for t in query_terms}
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """The units holding ``term``, ascending (int64): its postings list, read from the index as stored."""
+        tid = self._vocab.get(term)
+        if tid is None:
+            return np.zeros(0, np.int64)
+        indptr = self._bm25.scores["indptr"]
+        return np.asarray(self._bm25.scores["indices"][indptr[tid] : indptr[tid + 1]], dtype=np.int64)
+
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every unit (float32, length ``num_docs``)."""
         ids = self.term_ids(query_terms)

@@ -70,6 +70,10 @@ class LexicalSearch(Protocol):
         """Inverse document frequency of each known term."""
         ...
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """The units holding ``term`` (its postings), ascending row ids."""
+        ...
+
 
 class IndexView(Protocol):
     """One generation of an index, read-only, as answering sees it."""

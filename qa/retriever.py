@@ -105,7 +105,6 @@ class Retriever:
             np.searchsorted(data.sentences[:, 0], np.arange(len(data.articles) + 1)) if len(data.sentences) else None
         )
         self._sentence_terms: dict[int, tuple[str, ...]] = {}
-        self._term_counts: dict[int, dict[str, int]] = {}
         self._title_terms: dict[int, frozenset[str]] = {}
         self._context_cache: dict[int, frozenset[str]] = {}
         single_thread_search()
@@ -215,7 +214,8 @@ class Retriever:
         own_terms = set(focus_terms) - _QUESTION_TERMS
         query_bigrams = _bigrams(focus_terms)
         answer_type = question_type(query.focus)
-        local = {a: self._local_weights(a, query) for a in set(articles.tolist())}
+        counts = self._article_term_counts(query, np.unique(articles))
+        local = {a: self._local_weights(a, query, in_article) for a, in_article in counts.items()}
         for n, row in enumerate(rows.tolist()):
             own_list = self._terms(row)
             own = frozenset(own_list)
@@ -228,8 +228,8 @@ class Retriever:
                 features[n, column["coverage_local"]] = sum(w for t, w in weights.items() if t in own) / in_article
             missing = [w for t, w in query.idf.items() if t in own_terms and t not in context]
             features[n, column["missing_salient"]] = max(missing, default=0.0) / top_idf
-            article_counts = self._article_term_counts(int(articles[n]))
-            absent = [w for t, w in query.idf.items() if t in own_terms and t not in article_counts]
+            article_counts = counts[int(articles[n])]
+            absent = [w for t, w in query.idf.items() if t in own_terms and not article_counts.get(t)]
             features[n, column["missing_article"]] = max(absent, default=0.0) / top_idf
             features[n, column["withheld"]] = 1.0 if _WITHHELD.search(data.sentence_text(row)) else 0.0
             if query_bigrams:
@@ -238,29 +238,34 @@ class Retriever:
                 features[n, column["type_match"]] = type_match(answer_type, data.sentence_text(row), query.focus)
         return features
 
-    def _local_weights(self, article: int, query: Query) -> dict[str, float]:
+    def _local_weights(self, article: int, query: Query, counts: dict[str, int]) -> dict[str, float]:
         """Weight of each query term found in ``article``: global IDF times IDF among its sentences.
 
         Terms on every line of the article (its topic: "Fresno", "Guard") count little; terms
         only some sentences hold ("spokeswoman", "previous record") pick the answer out. Terms the
         article lacks keep the highest weight, so they count against all of its sentences.
         """
-        counts = self._article_term_counts(article)
         n = int(self._article_rows[article + 1] - self._article_rows[article]) if self._article_rows is not None else 0
         return {t: w * float(np.log((n + 1) / (counts.get(t, 0) + 0.5))) for t, w in query.idf.items()}
 
-    def _article_term_counts(self, article: int) -> dict[str, int]:
-        """How many of the article's sentences hold each term (cached per article)."""
-        cached = self._term_counts.get(article)
-        if cached is not None or self._article_rows is None:
-            return cached or {}
-        counts: dict[str, int] = {}
-        for row in range(int(self._article_rows[article]), int(self._article_rows[article + 1])):
-            for term in set(self._terms(row)):
-                counts[term] = counts.get(term, 0) + 1
-        if len(self._term_counts) >= 20_000:
-            self._term_counts.clear()
-        self._term_counts[article] = counts
+    def _article_term_counts(self, query: Query, articles: np.ndarray) -> dict[int, dict[str, int]]:
+        """For each of ``articles`` (ascending rows), how many of its sentences hold each query term.
+
+        Read from the sentence BM25 postings, which the index stores already: the cost follows the
+        query terms' document frequencies, not the length of the articles.
+        """
+        counts: dict[int, dict[str, int]] = {int(a): {} for a in articles}
+        if len(articles) == 0:
+            return counts
+        article_of = self.data.sentences[:, 0]
+        for term in query.idf:
+            holders = article_of[self.data.sentence_bm25.rows_with(term)]
+            at = np.searchsorted(articles, holders)
+            inside = at < len(articles)
+            inside[inside] = articles[at[inside]] == holders[inside]
+            found = np.bincount(at[inside], minlength=len(articles))
+            for k in np.flatnonzero(found).tolist():
+                counts[int(articles[k])][term] = int(found[k])
         return counts
 
     def _terms(self, row: int) -> tuple[str, ...]:
