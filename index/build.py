@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -75,25 +78,59 @@ class UpdateReport:
 
 
 class Progress:
-    """Minimal progress line on a stream (stderr), redrawn in place when it is a terminal."""
+    """Progress of each step on a stream (stderr): ``what: done/total (pct) rate/s, ETA m:ss``.
 
-    def __init__(self, stream: TextIO | None = None, *, min_interval: float = 0.5) -> None:
+    On a terminal the line is redrawn in place (at most every ``min_interval`` seconds); otherwise
+    a plain line is written when a step starts, every ``log_interval`` seconds, and when it ends.
+    A ``total`` of 0 means a step of unknown length (only the count is shown); ``(0, 0, what)`` just
+    announces a step.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        min_interval: float = 0.5,
+        log_interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.min_interval = min_interval
-        self._last = 0.0
+        self.log_interval = log_interval
+        self.clock = clock
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._step = ""
+        self._began = self._last = 0.0
 
     def __call__(self, done: int, total: int, what: str) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < self.min_interval:
+        now = self.clock()
+        starting = what != self._step
+        if starting:
+            self._step, self._began, self._last = what, now, 0.0
+        finished = 0 < total <= done
+        wait = self.min_interval if self._tty else self.log_interval
+        if not (starting or finished) and now - self._last < wait:
             return
         self._last = now
-        line = f"{what}: {done}/{total}"
+        line = f"{what}..." if done == total == 0 else f"{what}: {self._describe(done, total, now - self._began)}"
         if self._tty:
-            self.stream.write("\r" + line + ("\n" if done >= total else ""))
-        elif done >= total or done == 0:
+            self.stream.write("\r\x1b[K" + line + ("\n" if finished else ""))
+        else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    @staticmethod
+    def _describe(done: int, total: int, elapsed: float) -> str:
+        if total <= 0:
+            return f"{done:,}"
+        text = f"{done:,}/{total:,} ({100 * done // total}%)"
+        if done and elapsed >= 1.0:
+            rate = done / elapsed
+            text += f", {rate:,.0f}/s"
+            if done < total:
+                left = int((total - done) / rate)
+                text += f", ETA {left // 60}:{left % 60:02d}"
+        return text
 
 
 ProgressFn = Callable[[int, int, str], None]
@@ -142,11 +179,13 @@ def update_index(
     Raises NoArticlesError (nothing written) when the paths hold no readable article.
     """
     started = time.monotonic()
-    loaded = load_paths(paths)
+    loaded = load_paths(paths, progress=progress)
     if not loaded.articles:
         raise NoArticlesError(_no_articles_message(paths, loaded.problems))
     with store.write_lock(index_dir, wait=wait, notify=notify):
         report = UpdateReport(problems=list(loaded.problems))
+        if progress and store.exists(index_dir):
+            progress(0, 0, "checking the index")
         totals = _totals_if_unchanged(index_dir, loaded.articles, embedder)
         if totals is not None:  # the common re-index: no vectors or lexical indexes loaded at all
             report.unchanged = len({a.id for a in loaded.articles})
@@ -184,8 +223,11 @@ def update_index(
             report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
             report.seconds = time.monotonic() - started
             return report
-        data = assemble(kept, old, embedder, params or ChunkParams(), progress, report)
+        data = assemble(kept, old, embedder, params or ChunkParams(), progress, report, cache_dir=index_dir)
+        if progress:
+            progress(0, 0, "writing the new generation")
         report.generation = store.save(index_dir, data)
+        EmbedCache.remove(index_dir)
         report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         report.seconds = time.monotonic() - started
         return report
@@ -249,19 +291,29 @@ def assemble(
     params: ChunkParams,
     progress: ProgressFn | None,
     report: UpdateReport,
+    *,
+    cache_dir: Path | None = None,
 ) -> IndexData:
     """Build the in-memory generation: reuse old rows where given, split and embed the rest.
 
     New articles are split and token-counted in a background thread while the sentences already
     split are embedded (the splitter is pure Python, the model releases the GIL), so both cores work.
+    With ``cache_dir``, vectors an interrupted run left there are reused, and an interrupt (Ctrl+C)
+    leaves what this run embedded there for the next one.
     """
     old_vectors = old.sentence_vectors.all() if old is not None else None
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []
     vector_parts: list[np.ndarray | tuple[int, int]] = []  # arrays (old rows) or (start, stop) of new
-    encoder = _WindowedEncoder(embedder)
+    known = EmbedCache.load(cache_dir, embedder.fingerprint, embedder.dim) if cache_dir is not None else None
+    encoder = _WindowedEncoder(embedder, known=known)
     new_rows = [row for row, (_, _, old_row) in enumerate(kept) if old_row is None or old is None]
     offset = 0
+    if old is not None:  # rows are stored article by article: each old article's rows are one slice
+        sentence_at = np.searchsorted(old.sentences[:, 0], np.arange(len(old.articles) + 1))
+        chunk_at = np.searchsorted(old.chunks[:, 0], np.arange(len(old.articles) + 1))
+    if progress and new_rows:
+        progress(0, len(new_rows), "splitting and embedding articles")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-split")
     try:
         pending: dict[int, tuple[Future[list[SplitArticle]], int]] = {}  # row -> (its group, place in it)
@@ -270,14 +322,15 @@ def assemble(
             pending.update({row: (future, k) for k, row in enumerate(group)})
         for row, (article, _digest, old_row) in enumerate(kept):
             if old_row is not None and old is not None:
-                mask = old.sentences[:, 0] == old_row
-                sents = old.sentences[mask].copy()
-                first_old = int(np.argmax(mask)) if mask.any() else 0
+                first_old, stop_old = int(sentence_at[old_row]), int(sentence_at[old_row + 1])
+                sents = old.sentences[first_old:stop_old].copy()
                 sents[:, 0] = row
-                chunks = old.chunks[old.chunks[:, 0] == old_row].copy()
+                chunks = old.chunks[int(chunk_at[old_row]) : int(chunk_at[old_row + 1])].copy()
                 chunks[:, 0] = row
                 chunks[:, 1:] += offset - first_old
-                vector_parts.append(old_vectors[mask] if old_vectors is not None else np.zeros((0, embedder.dim)))
+                vector_parts.append(
+                    old_vectors[first_old:stop_old] if old_vectors is not None else np.zeros((0, embedder.dim))
+                )
             else:
                 future, k = pending.pop(row)
                 spans, counts = future.result()[k]
@@ -292,17 +345,23 @@ def assemble(
             sentence_rows.append(sents)
             chunk_rows.append(chunks)
             offset += len(sents)
+    except KeyboardInterrupt:
+        if cache_dir is not None and encoder.embedded:
+            encoder.done_so_far().save(cache_dir, embedder.fingerprint)
+        raise
     finally:  # on an error or ^C, articles not yet split are dropped rather than waited for
         pool.shutdown(wait=False, cancel_futures=True)
     new_vectors = encoder.finish()
     if progress and new_rows:
         progress(len(new_rows), len(new_rows), "splitting and embedding articles")
-    report.sentences_embedded = len(new_vectors)
+    report.sentences_embedded = encoder.embedded
     parts = [p if isinstance(p, np.ndarray) else new_vectors[p[0] : p[1]] for p in vector_parts]
     vectors = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
     chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
     chunk_vectors = chunk_means(vectors, chunks)
+    if progress:
+        progress(0, 0, f"building the vector and BM25 indexes of {len(sentences):,} sentences")
     sentence_index = FaissVectors.build(vectors, embedder.dim)  # exact Flat while small, IVF beyond
     chunk_index = FaissVectors.build(chunk_vectors, embedder.dim)
     articles = [a for a, _, _ in kept]
@@ -362,39 +421,78 @@ def _split_and_count(texts: list[str], embedder: Embedder) -> list[SplitArticle]
     return out
 
 
+def text_key(text: str) -> bytes:
+    """A 16-byte digest naming a sentence's exact text (identical texts get one vector)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 class _WindowedEncoder:
     """Embeds sentences as they arrive, a window at a time, in batches of similar token length.
 
-    Only one window of texts is held; the vectors are kept in arrival order.
+    A text seen before in this run (a wire copy, standing boilerplate) or found in ``known`` (vectors
+    kept from an interrupted run) is not embedded again. Only one window of texts is held; the
+    vectors come back in arrival order.
     """
 
-    def __init__(self, embedder: Embedder, window: int = EMBED_WINDOW) -> None:
+    def __init__(self, embedder: Embedder, window: int | None = None, known: EmbedCache | None = None) -> None:
         self.embedder = embedder
-        self.window = window
+        self.window = window or EMBED_WINDOW
+        self.known = known if known is not None else EmbedCache.empty(embedder.dim)
         self.flushed = False
         """Whether the last :meth:`add` embedded a window."""
         self._texts: list[str] = []
         self._counts: list[int] = []
         self._parts: list[np.ndarray] = []
-        self._total = 0
+        self._keys: list[bytes] = []
+        """Digest of each text embedded or queued in this run, in embedding order."""
+        self._slot: dict[bytes, int] = {}
+        """Digest -> its row among this run's embedded texts (``>= 0``) or ``-1 - row`` in ``known``."""
+        self._order: list[int] = []
+        """For each text added, its slot."""
+
+    @property
+    def embedded(self) -> int:
+        """Distinct texts embedded (or queued) in this run."""
+        return len(self._keys)
 
     def add(self, texts: list[str], counts: list[int]) -> tuple[int, int]:
         """Queue ``texts``; returns their ``(start, stop)`` in the final vector array."""
-        start = self._total
-        self._texts.extend(texts)
-        self._counts.extend(counts)
-        self._total += len(texts)
+        start = len(self._order)
+        for text, count in zip(texts, counts, strict=True):
+            key = text_key(text)
+            slot = self._slot.get(key)
+            if slot is None:
+                row = self.known.rows.get(key)
+                if row is not None:
+                    slot = -1 - row
+                else:
+                    slot = len(self._keys)
+                    self._keys.append(key)
+                    self._texts.append(text)
+                    self._counts.append(count)
+                self._slot[key] = slot
+            self._order.append(slot)
         self.flushed = len(self._texts) >= self.window
         if self.flushed:
             self._flush()
-        return start, self._total
+        return start, len(self._order)
 
     def finish(self) -> np.ndarray:
         """All vectors, float32 ``(n, dim)``, in the order the texts were added."""
         self._flush()
-        if not self._parts:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.concatenate(self._parts)
+        fresh = np.concatenate(self._parts) if self._parts else np.zeros((0, self.embedder.dim), np.float32)
+        order = np.asarray(self._order, dtype=np.int64)
+        out = np.zeros((len(order), self.embedder.dim), dtype=np.float32)
+        mine = order >= 0
+        out[mine] = fresh[order[mine]]
+        out[~mine] = self.known.vectors[-1 - order[~mine]]
+        return out
+
+    def done_so_far(self) -> EmbedCache:
+        """The vectors embedded so far (with those it was given), to keep when the run is cut short."""
+        done = sum(len(p) for p in self._parts)
+        fresh = np.concatenate(self._parts) if self._parts else np.zeros((0, self.embedder.dim), np.float32)
+        return self.known.extended(self._keys[:done], fresh)
 
     def _flush(self) -> None:
         if not self._texts:
@@ -404,6 +502,69 @@ class _WindowedEncoder:
             out[batch] = self.embedder.embed([self._texts[i] for i in batch])
         self._parts.append(out)
         self._texts, self._counts = [], []
+
+
+@dataclass(slots=True)
+class EmbedCache:
+    """Sentence vectors by text digest, kept in ``<index>/.embed-cache/`` when a build is interrupted so
+    the next run does not embed them again (plain .npy files, tied to the model's fingerprint)."""
+
+    keys: np.ndarray
+    """``S16`` digests, one per vector."""
+    vectors: np.ndarray
+    rows: dict[bytes, int] = field(default_factory=dict)
+
+    FOLDER = ".embed-cache"
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            self.rows = {bytes(k): i for i, k in enumerate(self.keys.tolist())}
+
+    @classmethod
+    def empty(cls, dim: int) -> EmbedCache:
+        return cls(np.zeros(0, "S16"), np.zeros((0, dim), np.float32))
+
+    def extended(self, keys: list[bytes], vectors: np.ndarray) -> EmbedCache:
+        """This cache plus ``vectors`` under ``keys``."""
+        return EmbedCache(
+            np.concatenate([self.keys, np.array(keys, dtype="S16")]), np.concatenate([self.vectors, vectors])
+        )
+
+    def save(self, index_dir: Path, fingerprint: str) -> None:
+        """Write the cache (replacing any older one); best effort: a failure leaves no cache."""
+        folder = Path(index_dir) / self.FOLDER
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            np.save(folder / "keys.npy", self.keys, allow_pickle=False)
+            np.save(folder / "vectors.npy", self.vectors.astype(np.float32), allow_pickle=False)
+            (folder / "model.json").write_text(json.dumps({"fingerprint": fingerprint, "count": len(self.keys)}))
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @classmethod
+    def load(cls, index_dir: Path, fingerprint: str, dim: int) -> EmbedCache:
+        """The cache an interrupted run left for this model; empty when there is none or it does not fit."""
+        folder = Path(index_dir) / cls.FOLDER
+        try:
+            meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+            keys = np.load(folder / "keys.npy", allow_pickle=False)
+            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        except (OSError, ValueError):
+            return cls.empty(dim)
+        fits = (
+            isinstance(meta, dict)
+            and meta.get("fingerprint") == fingerprint
+            and keys.dtype == np.dtype("S16")
+            and vectors.dtype == np.float32
+            and vectors.shape == (len(keys), dim)
+            and meta.get("count") == len(keys)
+        )
+        return cls(keys, vectors) if fits else cls.empty(dim)
+
+    @classmethod
+    def remove(cls, index_dir: Path) -> None:
+        shutil.rmtree(Path(index_dir) / cls.FOLDER, ignore_errors=True)
 
 
 def token_batches(counts: Sequence[int], max_tokens: int) -> list[list[int]]:

@@ -35,15 +35,37 @@ def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) 
     """Add or update the articles in PATHS (files or folders); unchanged ones are not re-embedded."""
     from index.build import Progress, update_index
     from qa.embedding import embedder_for
+    from qa.safe_text import visible
 
     settings = settings_for(index_dir)
     embedder = embedder_for(settings)
-    report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
-    from qa.safe_text import visible
+    from index import store
+
+    before = store.current_generation_or_none(settings.index)
+    try:
+        report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
+    except KeyboardInterrupt:
+        stderr(visible(_interrupted(settings.index, before)))
+        raise click.exceptions.Exit(130) from None
 
     for problem in report.problems:  # paths and reasons come from the disk: control codes shown as escapes
         stderr(visible(f"{'skipped' if problem.skipped else 'warning'}: {problem}"))
     stderr(f"indexed {settings.index}: {report.summary()}")
+
+
+def _interrupted(index_dir: Path, before: int | None) -> str:
+    """What an interrupted ``newsdesk index`` leaves: the live generation, and the vectors kept for next time."""
+    from index import store
+    from index.build import EmbedCache
+
+    live = store.current_generation_or_none(index_dir)
+    if live != before:
+        state = f"generation {live} was published before the interrupt"
+    else:
+        state = f"the live index is unchanged (generation {live})" if live else "no index was written"
+    kept = (index_dir / EmbedCache.FOLDER).is_dir()
+    reuse = "; the sentences embedded so far are kept, and the next run reuses them" if kept else ""
+    return f"newsdesk: interrupted; {state} in {index_dir}{reuse}"
 
 
 @cli.command("ask")
@@ -113,7 +135,9 @@ def chat_command(index_dir: Path | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``newsdesk`` script; returns the exit status."""
     try:
-        cli.main(args=argv, prog_name="newsdesk", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="newsdesk", standalone_mode=False)
+        if isinstance(status, int) and not isinstance(status, bool):  # click returns an Exit's code here
+            return status
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:

@@ -35,8 +35,9 @@ def test_a_second_writer_with_wait_0_exits_2_naming_the_holder(
             update_index(tiny_index, [write_extra(tmp_path / "extra")], FakeEmbedder(), wait=0)
         install_embedder(FakeEmbedder())
         assert main(["index", str(tmp_path / "extra"), "--index", str(tiny_index), "--wait", "0"]) == 2
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and f"is locked by pid {holder.pid}" in err
+        *read, err = capsys.readouterr().err.splitlines()
+        assert [line.split(":")[0] for line in read] == ["reading articles"]  # progress, then one line of error
+        assert f"is locked by pid {holder.pid}" in err and err.startswith("newsdesk: ")
     finally:
         holder.kill()
         holder.wait()

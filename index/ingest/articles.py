@@ -12,7 +12,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,17 +30,22 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", r
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
+def load_paths(
+    paths: Iterable[str | os.PathLike[str]], *, progress: Callable[[int, int, str], None] | None = None
+) -> LoadResult:
     """Read every accepted file under ``paths`` (files or folders), in a stable order.
 
     Ids are unique in the result: a later article with an id already seen is skipped, and the
-    problem names both sources.
+    problem names both sources. ``progress(articles_read, 0, "reading articles")`` is called as files
+    with articles (and the lines of a large JSONL file) are read.
     """
     result = LoadResult()
     seen: dict[str, str] = {}
     for file, root in _discover(paths, result.problems):
         result.files += 1
-        articles, problems = load_file(file, root)
+        before = len(result.articles)
+        tick = None if progress is None else (lambda n, base=before: progress(base + n, 0, "reading articles"))
+        articles, problems = load_file(file, root, tick=tick)
         result.problems.extend(problems)
         for loaded in articles:
             article = _checked_article(loaded, result.problems)
@@ -53,6 +58,8 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
                 continue
             seen[article.id] = article.origin
             result.articles.append(article)
+        if progress is not None and result.articles:
+            progress(len(result.articles), 0, "reading articles")
     return result
 
 
@@ -91,15 +98,18 @@ def _discover(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) 
                 yield file, given
 
 
-def load_file(file: Path, root: Path) -> tuple[list[Article], list[Problem]]:
-    """Load one file; ``root`` is the folder ids are derived relative to."""
+def load_file(
+    file: Path, root: Path, *, tick: Callable[[int], None] | None = None
+) -> tuple[list[Article], list[Problem]]:
+    """Load one file; ``root`` is the folder ids are derived relative to; ``tick(n)`` reports articles read
+    so far from a long JSONL file."""
     where = str(file)
     try:
         info = file.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
             return [], [Problem(where, "not a regular file; skipped")]
         if file.suffix.lower() == ".jsonl" and _streamable(file):
-            return _stream_jsonl(file, where, _derive_id(file, root))
+            return _stream_jsonl(file, where, _derive_id(file, root), tick)
         if info.st_size > MAX_FILE_BYTES:
             limit = f"{info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
             return [], [Problem(where, f"file is {limit}; skipped unread")]
@@ -343,7 +353,9 @@ def _streamable(file: Path) -> bool:
     return not head.startswith((b"\xff\xfe", b"\xfe\xff")) and _bomless_utf16(head) is None and not _looks_binary(head)
 
 
-def _stream_jsonl(file: Path, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
+def _stream_jsonl(
+    file: Path, where: str, base_id: str, tick: Callable[[int], None] | None = None
+) -> tuple[list[Article], list[Problem]]:
     """A ``.jsonl`` file of any size, one line in memory at a time; a line over :data:`MAX_RECORD_BYTES`
     is skipped unread past the limit, a line that is not UTF-8 is read as Windows-1252 (and said so)."""
     articles: list[Article] = []
@@ -367,6 +379,8 @@ def _stream_jsonl(file: Path, where: str, base_id: str) -> tuple[list[Article], 
                 line_articles, line_problems = _load_jsonl(line, where, base_id, first_line=lineno)
                 articles.extend(line_articles)
                 problems.extend(line_problems)
+                if tick is not None and lineno % 200 == 0:
+                    tick(len(articles))
     except OSError as exc:
         problems.append(Problem(where, f"cannot read: {exc.strerror or exc}"))
     if not articles and not problems:
