@@ -351,19 +351,24 @@ def assemble(
         raise
     finally:  # on an error or ^C, articles not yet split are dropped rather than waited for
         pool.shutdown(wait=False, cancel_futures=True)
-    new_vectors = encoder.finish()
+    new_vectors = encoder.finish()  # the encoder lets go of its own copy
     if progress and new_rows:
         progress(len(new_rows), len(new_rows), "splitting and embedding articles")
     report.sentences_embedded = encoder.embedded
-    parts = [p if isinstance(p, np.ndarray) else new_vectors[p[0] : p[1]] for p in vector_parts]
-    vectors = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, embedder.dim), np.float32)
+    del old_vectors, encoder
+    # one array of every vector in row order, then nothing else holds them: copies of a 300k-sentence
+    # corpus are about 450 MB each, so peak memory is counted in them
+    vectors = _in_row_order(vector_parts, new_vectors, embedder.dim)
+    del vector_parts, new_vectors
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
     chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
     chunk_vectors = chunk_means(vectors, chunks)
     if progress:
         progress(0, 0, f"building the vector and BM25 indexes of {len(sentences):,} sentences")
     sentence_index = FaissVectors.build(vectors, embedder.dim)  # exact Flat while small, IVF beyond
+    del vectors
     chunk_index = FaissVectors.build(chunk_vectors, embedder.dim)
+    del chunk_vectors
     articles = [a for a, _, _ in kept]
     sentence_texts = [articles[a].text[s:e] for a, s, e, _ in sentences.tolist()]
     chunk_texts = [
@@ -382,6 +387,18 @@ def assemble(
         sentence_bm25=LexicalIndex.build(sentence_texts),
         chunk_bm25=LexicalIndex.build(chunk_texts),
     )
+
+
+def _in_row_order(parts: list[np.ndarray | tuple[int, int]], new: np.ndarray, dim: int) -> np.ndarray:
+    """The vectors of every sentence in row order: kept ones (arrays) and ``(start, stop)`` slices of ``new``."""
+    total = sum(len(p) if isinstance(p, np.ndarray) else p[1] - p[0] for p in parts)
+    out = np.empty((total, dim), dtype=np.float32)
+    at = 0
+    for part in parts:
+        block = part if isinstance(part, np.ndarray) else new[part[0] : part[1]]
+        out[at : at + len(block)] = block
+        at += len(block)
+    return out
 
 
 def chunk_means(vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
@@ -480,12 +497,15 @@ class _WindowedEncoder:
     def finish(self) -> np.ndarray:
         """All vectors, float32 ``(n, dim)``, in the order the texts were added."""
         self._flush()
-        fresh = np.concatenate(self._parts) if self._parts else np.zeros((0, self.embedder.dim), np.float32)
         order = np.asarray(self._order, dtype=np.int64)
-        out = np.zeros((len(order), self.embedder.dim), dtype=np.float32)
-        mine = order >= 0
-        out[mine] = fresh[order[mine]]
-        out[~mine] = self.known.vectors[-1 - order[~mine]]
+        out = np.empty((len(order), self.embedder.dim), dtype=np.float32)
+        out[order < 0] = self.known.vectors[-1 - order[order < 0]]
+        done = 0
+        while self._parts:  # part by part, each freed once copied
+            part = self._parts.pop(0)
+            rows = np.flatnonzero((order >= done) & (order < done + len(part)))
+            out[rows] = part[order[rows] - done]
+            done += len(part)
         return out
 
     def done_so_far(self) -> EmbedCache:
