@@ -53,9 +53,12 @@ eval-squad: install  ## SQuAD v1.1 dev from ../shared (10,570 questions), baseli
 	$(VENV)/bin/newsdesk eval $(SQUAD)/questions.jsonl --index $(EVAL_OUT)/squad-index --compare \
 		--report $(EVAL_OUT)/squad-report.md --predictions $(EVAL_OUT)/squad-predictions.jsonl
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-archive
 bench: install  ## speed/memory/size vs the naive reference per backend, 1M-vector scale test; bench/out/bench.json
 	$(PY) -m bench.run
+
+bench-archive: install  ## only the archive size: ~300k sentences of real news in one JSONL file, vs the naive reference (~40 min)
+	$(PY) -m bench.run --sizes archive --scale 0 --out bench/out/bench-archive.json
 
 bench-quick: install  ## the same with 1,000 SQuAD questions and 300k scale vectors
 	$(PY) -m bench.run --quick

@@ -1,6 +1,8 @@
 """``make bench`` / ``python -m bench.run [--quick]``: one table, measured side by side, also as JSON.
 
-For each size (``corpus/`` and the shared SQuAD dev articles) and each embedding backend: index build
+For each size (``corpus/``, the shared SQuAD dev articles and, unless ``--quick``, an archive of about 300k
+sentences of real news, ``bench.archive``; that one with the default backend and one round) and each
+embedding backend: index build
 time against the naive reference (pysbd + sentence-transformers fp32, batch 64, model load
 included), re-index of the unchanged corpus, answering latency with the index loaded, answer
 quality (hit@1), cold ``newsdesk ask`` against a bare sentence-transformers model load, peak RSS
@@ -20,8 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.archive import shared_realtimeqa
 from bench.measure import ChildRun, index_bytes, median, newsdesk, python, run_child
 from bench.table import default_backend, render
+from index.embed.embedder import DEFAULT_BACKEND
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "bench.json"
@@ -40,7 +44,7 @@ def shared_squad() -> Path | None:
     return None
 
 
-def sizes(quick: bool) -> list[dict[str, Any]]:
+def sizes(quick: bool, work: Path | None = None) -> list[dict[str, Any]]:
     out = [
         {
             "name": "corpus",
@@ -61,6 +65,20 @@ def sizes(quick: bool) -> list[dict[str, Any]]:
                 "questions": squad / "questions.jsonl",
                 "limit": 300 if quick else 500,
                 "ask": "Which NFL team represented the AFC at Super Bowl 50?",
+            }
+        )
+    realtimeqa = shared_realtimeqa()
+    if realtimeqa is not None and work is not None:
+        out.append(
+            {
+                "name": "archive",
+                "source": realtimeqa,
+                "articles": work / "archive-data" / "archive.jsonl",
+                "questions": work / "archive-data" / "questions.jsonl",
+                "limit": 0,
+                "ask": "Which company agreed to buy Paramount?",
+                "rounds": 1,
+                "backends": (DEFAULT_BACKEND,),  # one build takes minutes: the shipped default only, one round
             }
         )
     return out
@@ -87,9 +105,13 @@ def export_models() -> float:
 
 def measure_size(size: dict[str, Any], work: Path, backends: tuple[str, ...]) -> dict[str, Any]:
     name, articles = size["name"], str(size["articles"])
+    if "source" in size:
+        log(f"{name}: writing the archive subset from {size['source']}")
+        run_child([python(), "-m", "bench.archive", str(Path(articles).parent)], env=env_for(), cwd=ROOT)
+    backends = tuple(b for b in backends if b in size.get("backends", backends)) or backends
     naive_runs: list[ChildRun] = []
     builds: dict[str, list[ChildRun]] = {b: [] for b in backends}
-    for n in range(BUILD_ROUNDS):  # interleaved rounds, medians: load drifts fall on all alike
+    for n in range(size.get("rounds", BUILD_ROUNDS)):  # interleaved rounds, medians: load drifts fall on all alike
         log(f"{name}: naive reference (pysbd + sentence-transformers fp32, batch 64), round {n + 1}")
         naive_runs.append(run_child([python(), "-m", "bench.naive", articles], env=env_for(), cwd=ROOT))
         for backend in backends:
@@ -210,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scale", type=int, default=None, help="synthetic vectors for the scale test (0 = skip)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated backends to measure")
-    parser.add_argument("--sizes", default="corpus,squad-dev", help="comma-separated sizes to measure")
+    parser.add_argument(
+        "--sizes", default="corpus,squad-dev,archive", help="comma-separated sizes to measure (archive: ~300k sentences)"
+    )
     parser.add_argument("--quality-backends", default=None, help="backends for the full-set quality run (default: all)")
     parser.add_argument("--reuse", type=Path, default=None, help="take sizes not measured now from this saved JSON")
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON output (default {OUT.relative_to(ROOT)})")
@@ -230,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report["sizes"] = {}
         wanted = {n.strip() for n in args.sizes.split(",") if n.strip()}
-        chosen = [s for s in sizes(args.quick) if s["name"] in wanted]
+        chosen = [s for s in sizes(args.quick, work) if s["name"] in wanted and not (args.quick and s["name"] == "archive")]
         if args.reuse is not None:
             saved = json.loads(args.reuse.read_text(encoding="utf-8"))
             report["reused"] = {"from": str(args.reuse), "date": saved.get("date"), "sizes": []}
