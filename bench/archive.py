@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.measure import shared_data
+
 ARCHIVE_BYTES = 38_000_000
 HELD_OUT_FROM = "2025-02-14"
 """First held-out RealTime QA week (``eval.reader_data``: the last quarter of the weeks)."""
@@ -22,11 +22,7 @@ HELD_OUT_FROM = "2025-02-14"
 
 def shared_realtimeqa() -> Path | None:
     """The shared RealTime QA folder, if present."""
-    for base in (Path(os.environ.get("NEWSDESK_SHARED", "/work/shared")), ROOT.parent / "shared"):
-        folder = base / "data" / "realtimeqa-2023"
-        if (folder / "articles.jsonl.gz").is_file() and (folder / "questions.jsonl").is_file():
-            return folder
-    return None
+    return shared_data("realtimeqa-2023", "articles.jsonl.gz", "questions.jsonl")
 
 
 def write_subset(source: Path, out: Path, budget: int = ARCHIVE_BYTES) -> tuple[int, int]:

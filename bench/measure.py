@@ -68,6 +68,17 @@ def _scratch(kind: str) -> Path:
     return folder / f"newsdesk-bench-{os.getpid()}-{time.monotonic_ns()}.{kind}"
 
 
+def shared_data(name: str, *files: str) -> Path | None:
+    """``shared/data/<name>`` (under ``$NEWSDESK_SHARED``, ``/work/shared`` or ``../shared`` next to the repo)
+    when it holds ``files``, else None."""
+    root = Path(__file__).resolve().parent.parent
+    for base in (Path(os.environ.get("NEWSDESK_SHARED", "/work/shared")), root.parent / "shared"):
+        folder = base / "data" / name
+        if all((folder / f).is_file() for f in files):
+            return folder
+    return None
+
+
 def python() -> str:
     """This interpreter (the project venv when run through ``make bench``)."""
     return sys.executable

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.archive import shared_realtimeqa
-from bench.measure import ChildRun, index_bytes, median, newsdesk, python, run_child
+from bench.measure import ChildRun, index_bytes, median, newsdesk, python, run_child, shared_data
 from bench.table import default_backend, render
 from index.embed.embedder import DEFAULT_BACKEND
 
@@ -36,12 +36,8 @@ BUILD_ROUNDS = 2
 
 
 def shared_squad() -> Path | None:
-    """The shared SQuAD dev folder (``/work/shared`` or ``../shared`` next to the repo), if present."""
-    for base in (Path(os.environ.get("NEWSDESK_SHARED", "/work/shared")), ROOT.parent / "shared"):
-        folder = base / "data" / "squad-v1.1-dev"
-        if (folder / "articles.jsonl").is_file() and (folder / "questions.jsonl").is_file():
-            return folder
-    return None
+    """The shared SQuAD dev folder, if present."""
+    return shared_data("squad-v1.1-dev", "articles.jsonl", "questions.jsonl")
 
 
 def sizes(quick: bool, work: Path | None = None) -> list[dict[str, Any]]:
