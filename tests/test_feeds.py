@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
@@ -110,3 +111,35 @@ def test_folders_pick_up_every_feed_suffix() -> None:
     assert {a.source for a in result.articles} == {"Valley Times", "Metro Ledger", "Delta Post"}
     assert len(result.articles) == 6
     assert all(a.id.split("#")[0] in {"valley-times", "metro-ledger", "delta-post"} for a in result.articles)
+
+
+def test_entities_never_expand_and_the_other_entries_stay() -> None:
+    from index.ingest import feeds
+
+    laugh = "ha" * 5_000
+    refs = "&laugh;" * 300  # 3 million characters if expanded
+    raw = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY laugh "{laugh}">]><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Bomb</title><description>{refs}</description></item>"
+        "<item><title>Real</title><description>The council met on Tuesday.</description></item>"
+        "</channel></rss>"
+    ).encode()
+    for payload in (raw, codecs.BOM_UTF16_LE + raw.decode().replace('"1.0"?>', '"1.0" encoding="utf-16"?>').encode("utf-16-le")):
+        articles, _ = load_feed(payload, "bomb.rss", "bomb")
+        assert "The council met on Tuesday." in [a.text for a in articles]
+        assert all(len(a.text) < 10_000 and "haha" not in a.text for a in articles)
+    assert feeds.without_entities(raw).count(b"ENTITY") == 0
+
+
+def test_an_entry_over_the_cap_is_cut_at_a_paragraph_and_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from index.ingest import feeds
+
+    monkeypatch.setattr(feeds, "MAX_ENTRY_CHARS", 60)
+    body = "<p>First paragraph of the story here.</p><p>Second paragraph that goes past the cap.</p>"
+    raw = (
+        '<rss version="2.0"><channel><title>T</title><item><title>Long</title>'
+        f"<description><![CDATA[{body}]]></description></item></channel></rss>"
+    ).encode()
+    (article,), problems = load_feed(raw, "long.rss", "long")
+    assert article.text == "First paragraph of the story here."
+    assert [(p.reason, p.skipped) for p in problems] == [("entry 1 ('Long') text cut at 34 characters", False)]

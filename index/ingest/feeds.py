@@ -8,12 +8,17 @@ skipped with a problem. The id is ``<file id>#<12 hex digits of the entry's guid
 stays the same when a newer export of the feed adds entries.
 
 The bytes go to feedparser as a stream: it never fetches a URL or opens a path named in them.
+Entity declarations never reach it: the document type's internal subset is dropped first, so an
+entity cannot expand (a "billion laughs" file stays its own size), and an entity reference stays
+text. An entry's text is cut at :data:`MAX_ENTRY_CHARS` (at a paragraph break), with a warning.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,6 +27,28 @@ from index.ingest.html import clean_body, fragment_text
 from index.records import Article, Problem, parse_date
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom")
+MAX_ENTRY_CHARS = 1_000_000
+"""An entry's text is cut here (at the last paragraph break before it); the entry is kept."""
+_INTERNAL_SUBSET = re.compile(rb"(<!DOCTYPE\s[^\[>]*)\[.*?\]\s*>", re.S | re.I)
+_UNICODE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_DECLARED_ENCODING = re.compile(rb"""^(<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""")
+
+
+def without_entities(raw: bytes) -> bytes:
+    """``raw`` with the internal DTD subset (where entities are declared) removed.
+
+    UTF-16/32 documents (with a byte-order mark) are re-encoded as UTF-8 first, so the scan sees
+    their markup; their encoding declaration is rewritten to match.
+    """
+    if raw.startswith(_UNICODE_BOMS):
+        try:
+            text = raw.decode("utf-32" if raw.startswith(_UNICODE_BOMS[:2]) else "utf-16")
+        except UnicodeDecodeError:
+            return raw
+        raw = _DECLARED_ENCODING.sub(rb"\g<1>utf-8\g<2>", text.encode("utf-8", "surrogatepass"), count=1)
+    if b"<!" not in raw:
+        return raw
+    return _INTERNAL_SUBSET.sub(rb"\1>", raw, count=1)
 
 
 def load_feed(raw: bytes, where: str, base_id: str) -> tuple[list[Article], list[Problem]]:
@@ -30,7 +57,7 @@ def load_feed(raw: bytes, where: str, base_id: str) -> tuple[list[Article], list
 
     if not raw.strip():
         return [], [Problem(where, "empty file")]
-    parsed = feedparser.parse(io.BytesIO(raw), sanitize_html=True, resolve_relative_uris=False)
+    parsed = feedparser.parse(io.BytesIO(without_entities(raw)), sanitize_html=True, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
     if not entries:
         if parsed.get("bozo"):
@@ -59,6 +86,10 @@ def _article(
     if not body:
         return None, [Problem(where, f"entry {n}{label} has no text (no content or summary); skipped")]
     problems: list[Problem] = []
+    if len(body) > MAX_ENTRY_CHARS:
+        cut = body.rfind("\n\n", 0, MAX_ENTRY_CHARS)
+        body = body[: cut if cut > 0 else MAX_ENTRY_CHARS]
+        problems.append(Problem(where, f"entry {n}{label} text cut at {len(body):,} characters", skipped=False))
     published = None
     # dict.get: feedparser's own get() maps a missing "updated" to "published" with a DeprecationWarning
     raw_date = _text(dict.get(entry, "published")) or _text(dict.get(entry, "updated"))
