@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,15 @@ def test_a_page_that_is_valid_utf8_is_read_as_utf8_whatever_it_declares() -> Non
     assert decode_bytes(page.encode("utf-8"), html=True) == (page, None)
     latin = decode_bytes(page.encode("cp1252"), html=True)
     assert latin == (page, None)  # declared Latin-1, read as browsers do (Windows-1252)
+
+
+@pytest.mark.parametrize("placeholder", ["0001-01-01T00:00:00+00:00", "1970-01-01", "2999-06-01"])
+def test_placeholder_and_impossible_dates_give_way_to_a_real_one(placeholder: str) -> None:
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Dam opens", "datePublished": placeholder})
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script>'
+        '<meta property="article:published_time" content="2024-05-02T08:00:00Z"></head>'
+        "<body><article><h1>Dam opens</h1><p>The new dam opened on Thursday after six years of work.</p>"
+        "<p>Officials said the reservoir will fill over the spring.</p></article></body></html>"
+    )
+    assert page_metadata(html)["published"] == "2024-05-02T08:00:00Z"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 from index.records import parse_date
@@ -25,6 +26,8 @@ Extracted = tuple[str, str, str | None, str | None, str | None]
 """``(title, body, source, published, url)``."""
 
 _ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report)$")
+_EPOCH = date(1970, 1, 1)
+"""Dates on or before this are placeholders (``0001-01-01`` in JSON-LD, a zero Unix time), never a real one."""
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
 _MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _BYLINE = re.compile(r"^(by|from)\s+(?P<names>.+)$", re.I)
@@ -79,7 +82,7 @@ def extract_html(page: str) -> Extracted | None:
     body = clean_body(doc.text, title)
     if not body:
         return None
-    published = declared.get("published") or _clean(doc.date)
+    published = declared.get("published") or _valid_date(_clean(doc.date))
     url = declared.get("og_url") or declared.get("canonical") or declared.get("ld_url") or _clean(doc.url)
     return title, body, source, published, url
 
@@ -202,9 +205,14 @@ def _take(found: dict[str, str], key: str, value: Any) -> None:
 
 
 def _valid_date(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip() and parse_date(value.strip()) is not None:
-        return value.strip()
-    return None
+    """``value`` when it is an ISO date a page can really carry: not a placeholder (``0001-01-01``, the Unix
+    epoch or before) and not more than two days in the future."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    day = parse_date(value.strip())
+    if day is None or day <= _EPOCH or day > date.today() + timedelta(days=2):
+        return None
+    return value.strip()
 
 
 def _strip_outlet(title: str, source: str | None) -> str:
