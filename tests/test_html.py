@@ -9,7 +9,15 @@ import pytest
 
 from index.build import update_index
 from index.ingest.articles import load_paths
-from index.ingest.html import clean_body, extract_html, fragment_text, is_boilerplate, is_byline, page_metadata
+from index.ingest.html import (
+    clean_body,
+    extract_html,
+    fragment_text,
+    is_boilerplate,
+    is_byline,
+    outlet_name,
+    page_metadata,
+)
 from index.splitter import split_sentences
 
 PAGES = Path(__file__).resolve().parent / "data" / "pages"
@@ -243,3 +251,19 @@ def test_placeholder_and_impossible_dates_give_way_to_a_real_one(placeholder: st
         "<p>Officials said the reservoir will fill over the spring.</p></article></body></html>"
     )
     assert page_metadata(html)["published"] == "2024-05-02T08:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("offered", "outlet"),
+    [
+        (("Copyright 2014", "USA TODAY"), "USA TODAY"),
+        (("© 2024 Valley Times",), "Valley Times"),
+        (("https://www.reuters.com", None, "Reuters"), "Reuters"),
+        (("usatoday", "USA TODAY"), "USA TODAY"),
+        (("usatoday", None), "usatoday"),
+        (("https://www.cnn.com/world",), "cnn.com"),
+        (("Copyright 2014",), None),
+    ],
+)
+def test_outlet_names_are_names(offered: tuple[str | None, ...], outlet: str | None) -> None:
+    assert outlet_name(*offered) == outlet

@@ -74,7 +74,7 @@ def extract_html(page: str) -> Extracted | None:
     if doc is None or not (doc.text or "").strip():
         return None
     declared = page_metadata(page)
-    source = declared.get("site_name") or declared.get("publisher") or _clean(doc.sitename)
+    source = outlet_name(declared.get("site_name"), declared.get("publisher"), _clean(doc.sitename))
     title = _strip_outlet(
         declared.get("og_title") or declared.get("headline") or _clean(doc.title) or declared.get("html_title") or "",
         source,
@@ -226,6 +226,34 @@ def _strip_outlet(title: str, source: str | None) -> str:
         if source and tail_folded == source.casefold().removeprefix("the "):
             return head.strip()
     return title
+
+
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)[\s©]*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?[\s,.]*", re.I)
+_DOMAIN = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\S*$", re.I)
+
+
+def outlet_name(*candidates: str | None) -> str | None:
+    """The first candidate that names an outlet properly (the page's own order of preference).
+
+    A URL or bare domain, or a copyright line, is not a name ("Copyright 2014" is skipped, "© 2024
+    Valley Times" gives "Valley Times"). A lowercase slug ("usatoday") is used only when no proper
+    name is offered, and a domain ("https://www.cnn.com/" gives "cnn.com") only when nothing else is.
+    """
+    slug = host = None
+    for raw in candidates:
+        name = _clean(raw)
+        if name is None:
+            continue
+        name = _COPYRIGHT.sub("", name).strip(" ,.|-–—")
+        if not name or not any(c.isalpha() for c in name):
+            continue
+        if _DOMAIN.match(name):
+            host = host or re.sub(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?", "", name, flags=re.I).split("/")[0]
+        elif name == name.lower() and " " not in name:
+            slug = slug or name
+        else:
+            return name
+    return slug or host
 
 
 def _clean(value: str | None) -> str | None:
