@@ -167,9 +167,26 @@ def test_long_paragraphs_are_never_dropped() -> None:
     assert not is_boilerplate(long)
 
 
-def test_clean_body_drops_repeated_headline_and_duplicate_paragraphs() -> None:
-    text = "Big news today\nBy Jane Doe\nFirst paragraph here.\nA pull quote.\nSecond paragraph.\nA pull quote."
-    assert clean_body(text, "Big news today") == "First paragraph here.\n\nA pull quote.\n\nSecond paragraph."
+def test_clean_body_drops_the_repeated_headline_and_keeps_repeated_paragraphs() -> None:
+    text = "Big news today\nBy Jane Doe\nFirst paragraph here.\nWhat is your favorite book?\nSecond.\nWhat is your favorite book?"
+    assert clean_body(text, "Big news today") == (
+        "First paragraph here.\n\nWhat is your favorite book?\n\nSecond.\n\nWhat is your favorite book?"
+    )
+
+
+def test_news_that_starts_like_boilerplate_is_kept() -> None:
+    text = (
+        "Copyright law was at the center of the case, the judge said.\n\nAdvertising revenue fell 12% in the quarter."
+        "\n\nCall 1-800-273-8255 for help.\n\nThe vote passed.\n\nThe vote passed.\n\nAdvertisement\n\n"
+        "Copyright 2025 The Associated Press. All rights reserved."
+    )
+    assert clean_body(text).split("\n\n") == [
+        "Copyright law was at the center of the case, the judge said.",
+        "Advertising revenue fell 12% in the quarter.",
+        "Call 1-800-273-8255 for help.",
+        "The vote passed.",
+        "The vote passed.",
+    ]
 
 
 def test_fragment_text_paragraphs_without_scripts() -> None:

@@ -46,12 +46,15 @@ _STAMP_WORD = re.compile(
 )
 _TIME_ZONE = re.compile(r"^\(?[A-Z]{2,4}\)?$")
 _BOILERPLATE = re.compile(
-    r"^(?:advertisement|advertising|sponsored\b|subscribe\b|sign up\b|share (?:this|on)\b|read more\b|"
-    r"related(?: stories| articles| coverage)?\s*:?$|more from\b|follow us\b|click here\b|copyright\b|©|\(c\)\s*\d{4}|"
+    r"^(?:(?:advertisement|advertising|sponsored(?: content)?|paid content)\s*:?$|sponsored by\b|subscribe\b|"
+    r"sign up\b|share (?:this|on)\b|read more\b|related(?: stories| articles| coverage)?\s*:?$|more from\b|"
+    r"follow us\b|click here\b|copyright\s*(?:©|\(c\))?\s*\d{4}|copyright\s*(?:©|\(c\))|©|\(c\)\s*\d{4}|"
     r"all rights reserved|this material may not be published|we use cookies|this (?:site|website) uses cookies|"
     r"accept (?:all )?cookies|skip to (?:main )?content|comments?\s*\(\d+\)$|photo:|image:|getty images$)",
     re.I,
 )
+"""Ad, share, copyright and cookie lines. A label (``Advertisement``) must stand alone, and "copyright" must
+start a notice (``Copyright 2025 ...``): "Advertising revenue fell" and "Copyright law was at issue" are news."""
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _MAX_BOILERPLATE_CHARS = 300
 """Only paragraphs this short can be dropped as boilerplate; longer ones are article text."""
@@ -88,18 +91,19 @@ def extract_html(page: str) -> Extracted | None:
 
 
 def clean_body(text: str, title: str = "") -> str:
-    """Paragraphs of extracted ``text`` without headline, bylines, datelines and boilerplate, blank-line separated."""
+    """Paragraphs of extracted ``text`` without headline, bylines, datelines and boilerplate, blank-line separated.
+
+    A paragraph that repeats is kept (an interview question asked of each guest, a line of a meal
+    plan): repeats are body text more often than not, and answers cite a repeated sentence once anyway.
+    """
     kept: list[str] = []
-    seen: set[str] = set()
     folded_title = " ".join(title.split()).casefold()
     for raw in text.splitlines():
         paragraph = " ".join(raw.split())
         if not paragraph:
             continue
-        folded = paragraph.casefold()
-        if (not kept and folded_title and folded == folded_title) or folded in seen or is_boilerplate(paragraph):
+        if (not kept and folded_title and paragraph.casefold() == folded_title) or is_boilerplate(paragraph):
             continue
-        seen.add(folded)
         kept.append(paragraph)
     return "\n\n".join(kept)
 
