@@ -284,3 +284,29 @@ def test_placeholder_and_impossible_dates_give_way_to_a_real_one(placeholder: st
 )
 def test_outlet_names_are_names(offered: tuple[str | None, ...], outlet: str | None) -> None:
     assert outlet_name(*offered) == outlet
+
+
+def test_tables_that_belong_to_the_body_are_kept() -> None:
+    layout = (
+        "<html><head><title>Storm closes schools | Valley Times</title></head><body><table><tr><td>"
+        "<h1>Storm closes schools</h1><p>Schools across the valley closed on Monday as the storm brought two feet "
+        "of snow to the region overnight.</p><p>District officials said classes would resume on Wednesday if the "
+        "roads were cleared in time for buses.</p></td></tr></table></body></html>"
+    )
+    extracted = extract_html(layout)
+    assert extracted is not None and extracted[1].startswith("Schools across the valley closed on Monday")
+    standings = (
+        "<html><head><title>Rovers top the table</title></head><body><article><h1>Rovers top the table</h1>"
+        "<p>The Rovers moved to the top of the league on Saturday with a 3-1 win over United at home.</p>"
+        "<p>The standings after the weekend:</p><table><tr><th>Team</th><th>Points</th></tr>"
+        "<tr><td>Rovers</td><td>41</td></tr><tr><td>United</td><td>39</td></tr></table>"
+        "<p>The Rovers play away at City next Saturday, their last game before the winter break.</p>"
+        "</article></body></html>"
+    )
+    extracted = extract_html(standings)
+    assert extracted is not None
+    assert "Team | Points\n\nRovers | 41\n\nUnited | 39" in extracted[1]
+
+
+def test_a_first_paragraph_that_starts_like_a_short_headline_is_not_cut() -> None:
+    assert clean_body("Storm surge floods the harbor district.", "Storm") == "Storm surge floods the harbor district."

@@ -68,7 +68,7 @@ def extract_html(page: str) -> Extracted | None:
         page,
         with_metadata=True,
         include_comments=False,
-        include_tables=False,
+        include_tables=True,
         include_images=False,
         favor_precision=True,
         deduplicate=False,
@@ -99,13 +99,31 @@ def clean_body(text: str, title: str = "") -> str:
     kept: list[str] = []
     folded_title = " ".join(title.split()).casefold()
     for raw in text.splitlines():
-        paragraph = " ".join(raw.split())
+        paragraph = _table_row(" ".join(raw.split()))
         if not paragraph:
             continue
-        if (not kept and folded_title and paragraph.casefold() == folded_title) or is_boilerplate(paragraph):
+        if not kept and folded_title and paragraph.casefold().startswith(folded_title):
+            rest = paragraph[len(folded_title) :].strip()
+            if not rest:  # the headline repeated as the first line
+                continue
+            if len(folded_title) >= 20 and rest[:1].isupper():  # the headline run into the first paragraph
+                paragraph = rest
+        if is_boilerplate(paragraph):
             continue
         kept.append(paragraph)
     return "\n\n".join(kept)
+
+
+def _table_row(line: str) -> str:
+    """A table row as extracted (``| Rovers | 41 |``) as plain text (``Rovers | 41``); a one-cell row (a page
+    laid out with a table) as its text; a separator row (``|---|---|``) as nothing; other lines unchanged."""
+    if not (line.startswith("|") and line.endswith("|")):
+        return line
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    cells = [cell for cell in cells if cell]
+    if all(set(cell) <= set(":-") for cell in cells):
+        return ""
+    return " | ".join(cells)
 
 
 def is_boilerplate(paragraph: str) -> bool:
