@@ -1,10 +1,10 @@
 """Extract a news article (title, body, outlet, date, url) from a saved web page.
 
-The body comes from trafilatura (``favor_precision``, no comments, no tables) and is then cleaned
-of what the extractor lets through on news pages: the headline repeated as the first line,
-bylines ("By Jane Doe", "Staff writer"), datelines ("Published March 4, 2025"), and ad, promo,
-share and copyright lines. Paragraphs are separated by one blank line; citation offsets index
-into that text. trafilatura's ``deduplicate`` is deliberately off: its cache is process-wide, so a
+The body comes from trafilatura (``favor_precision``, no comments, tables kept as ``cell | cell``
+lines) and is then cleaned of what the extractor lets through on news pages: the headline repeated
+as the first line, bylines ("By Jane Doe", "Staff writer"), datelines ("Published March 4, 2025"),
+and ad, promo, share and copyright lines. Repeated paragraphs are kept (body text, as a rule).
+Paragraphs are separated by one blank line; citation offsets index into that text. trafilatura's ``deduplicate`` is deliberately off: its cache is process-wide, so a
 second outlet's copy of a wire story (or a page indexed twice) would lose paragraphs.
 
 Metadata prefers what the publisher declares: JSON-LD ``NewsArticle`` (``headline``,
