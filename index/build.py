@@ -438,7 +438,7 @@ def _split_and_count(texts: list[str], embedder: Embedder) -> list[SplitArticle]
     return out
 
 
-def text_key(text: str) -> bytes:
+def sentence_digest(text: str) -> bytes:
     """A 16-byte digest naming a sentence's exact text (identical texts get one vector)."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
@@ -476,7 +476,7 @@ class _WindowedEncoder:
         """Queue ``texts``; returns their ``(start, stop)`` in the final vector array."""
         start = len(self._order)
         for text, count in zip(texts, counts, strict=True):
-            key = text_key(text)
+            key = sentence_digest(text)
             slot = self._slot.get(key)
             if slot is None:
                 row = self.known.rows.get(key)
