@@ -25,6 +25,7 @@ from index.records import Article, Problem
 from index.splitter import split_sentences
 from index.storage import ModelInfo
 from index.store import IndexData
+from index.store import vectors as vector_store
 from index.store.vectors import FaissVectors
 
 BATCH_SENTENCES = 64
@@ -367,7 +368,7 @@ def assemble(
         progress(0, 0, f"building the vector and BM25 indexes of {len(sentences):,} sentences")
     sentence_index = FaissVectors.build(vectors, embedder.dim)  # exact Flat while small, IVF beyond
     del vectors
-    chunk_index = FaissVectors.build(chunk_vectors, embedder.dim)
+    chunk_index = FaissVectors.build(chunk_vectors, embedder.dim, flat_limit=vector_store.CHUNK_FLAT_LIMIT)
     del chunk_vectors
     articles = [a for a, _, _ in kept]
     sentence_texts = [articles[a].text[s:e] for a, s, e, _ in sentences.tolist()]

@@ -75,3 +75,17 @@ def test_build_and_removal_with_an_ivf_index(  # type: ignore[no-untyped-def]
     assert after.sentence_vectors.size == int(kept_rows.sum())
     assert np.abs(after.sentence_vectors.all() - before[kept_rows]).max() < 1e-3
     assert fake_embedder.embedded == len(data.sentences)  # removal embedded nothing
+
+
+def test_chunks_go_ivf_sooner_than_sentences(  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_corpus: Path, fake_embedder
+) -> None:
+    from qa import Assistant
+
+    monkeypatch.setattr(vectors, "CHUNK_FLAT_LIMIT", 3)
+    update_index(tmp_path / "ix", [tiny_corpus], fake_embedder)
+    data = store.load(tmp_path / "ix")
+    assert len(data.chunks) > 3 and data.chunk_vectors.kind.startswith("IVF")
+    assert len(data.sentences) <= vectors.FLAT_LIMIT and data.sentence_vectors.kind == "Flat"
+    answer = Assistant.open(tmp_path / "ix", embedder=fake_embedder).ask("How much did the bridge repairs cost?")
+    assert "$4.2 million" in answer.sentences[0].text
