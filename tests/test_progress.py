@@ -55,3 +55,18 @@ def test_a_build_reports_every_step(tmp_path: Path) -> None:
         "building the vector and BM25 indexes of 10 sentences",
         "writing the new generation",
     ]
+
+
+def test_on_a_terminal_the_line_is_redrawn_in_place() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out, clock = Terminal(), Clock()
+    progress = Progress(out, min_interval=0.5, clock=clock)
+    for tenth in range(0, 21):
+        clock.now = tenth / 10
+        progress(tenth, 20, "embedding")
+    text = out.getvalue()
+    assert text.startswith("\r\x1b[Kembedding: 0/20 (0%)") and text.endswith("embedding: 20/20 (100%), 10/s\n")
+    assert text.count("\r") == 5 and text.count("\n") == 1  # start, every 0.5 s (with the end); one line left
