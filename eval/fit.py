@@ -21,9 +21,10 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -48,6 +49,44 @@ class Sample:
     group: str
     weight: float = 1.0
     """Share of the loss: every question set counts the same, whatever its size."""
+
+
+class Weighted(Protocol):
+    weight: float
+
+
+W = TypeVar("W", bound=Weighted)
+
+
+def collect_sets(
+    sets: list[list[str]],
+    cache: Path | None,
+    key: str,
+    collect: Callable[[Assistant, list[dict[str, Any]]], list[W]],
+    load: Callable[[Path], list[W]],
+    save: Callable[[Path, list[W]], None],
+) -> dict[str, list[W]]:
+    """What ``collect`` gives for each ``(index, questions file)`` set, by questions file, each item weighted
+    so every set counts the same. With ``cache``, results are kept there as ``.npz`` under a name made
+    from the set's paths and ``key`` (whatever else changes the result), and read back on the next run."""
+    by_set: dict[str, list[W]] = {}
+    for index_dir, questions_file in sets:
+        digest = hashlib.sha256(f"{Path(index_dir).resolve()}|{Path(questions_file).resolve()}|{key}".encode())
+        cached = cache / f"{Path(questions_file).stem}-{digest.hexdigest()[:12]}.npz" if cache else None
+        if cached is not None and cached.is_file():
+            items = load(cached)
+        else:
+            assistant = Assistant.open(index_dir)
+            lines = Path(questions_file).read_text(encoding="utf-8").splitlines()
+            print(f"collecting {questions_file}", file=sys.stderr)
+            items = collect(assistant, [json.loads(line) for line in lines if line])
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                save(cached, items)
+        for item in items:
+            item.weight = 1.0 / len(items)
+        by_set[questions_file] = items
+    return by_set
 
 
 def collect(assistant: Assistant, questions: list[dict[str, Any]], limit: int | None = None) -> list[Sample]:
@@ -202,24 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="Folder to keep collected evidence in (.npz).")
     parser.add_argument("--write", action="store_true", help=f"Write the fitted models to {WEIGHTS_FILE}.")
     args = parser.parse_args(argv)
-    by_set: dict[str, list[Sample]] = {}
-    for index_dir, questions_file in args.set:
-        key = hashlib.sha256(
-            f"{Path(index_dir).resolve()}|{Path(questions_file).resolve()}|{args.limit}|{FEATURES}".encode()
-        )
-        cached = args.cache / f"{Path(questions_file).stem}-{key.hexdigest()[:12]}.npz" if args.cache else None
-        if cached is not None and cached.is_file():
-            by_set[questions_file] = load_samples(cached)
-        else:
-            assistant = Assistant.open(index_dir)
-            questions = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line]
-            print(f"collecting {questions_file}", file=sys.stderr)
-            by_set[questions_file] = collect(assistant, questions, args.limit)
-            if cached is not None:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                save_samples(cached, by_set[questions_file])
-        for sample in by_set[questions_file]:
-            sample.weight = 1.0 / len(by_set[questions_file])
+    by_set = collect_sets(
+        args.set,
+        args.cache,
+        f"{args.limit}|{FEATURES}",
+        lambda assistant, questions: collect(assistant, questions, args.limit),
+        load_samples,
+        save_samples,
+    )
     everything = [s for samples in by_set.values() for s in samples]
     current = (
         np.array([json.loads(WEIGHTS_FILE.read_text())["ranking"].get(f, 0.0) for f in FEATURES])

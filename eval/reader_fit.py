@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.fit import fit_logistic, load_groups, save_groups
+from eval.fit import collect_sets, fit_logistic, load_groups, save_groups
 from eval.metrics import contains
 from qa import Assistant, ranker
 from qa.assistant import distinct_positions
@@ -55,8 +55,10 @@ class Reading:
 
 
 def collect(assistant: Assistant, questions: list[dict[str, Any]], depth: int, limit: int | None) -> list[Reading]:
-    """The ranker's best ``depth`` distinct sentences per self-contained question, read."""
-    assert assistant.reader is not None
+    """The ranker's best ``depth`` distinct sentences per self-contained question, read (by the shipped
+    reader when the assistant was opened without one)."""
+    if assistant.reader is None:
+        assistant.reader = shipped_reader()
     chosen = [q for q in questions if int(q.get("turn", 1) or 1) == 1][: limit or None]
     vectors = assistant.embedder.embed([q["question"].strip() for q in chosen])
     out: list[Reading] = []
@@ -176,27 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="Folder to keep the readings in (.npz).")
     parser.add_argument("--write", action="store_true", help=f"Write the fitted models into {WEIGHTS_FILE}.")
     args = parser.parse_args(argv)
-    by_set: dict[str, list[Reading]] = {}
-    for index_dir, questions_file in args.set:
-        reader_sha = json.loads((MODEL_FOLDER / "reader.json").read_text(encoding="utf-8"))["sha256"][:12]
-        name = f"{Path(questions_file).stem}-{Path(index_dir).name}-{reader_sha}.npz"
-        cached = args.cache / name if args.cache else None
-        if cached is not None and cached.is_file():
-            by_set[questions_file] = load(cached)
-            for r in by_set[questions_file]:
-                r.weight = 1.0 / len(by_set[questions_file])
-            continue
-        assistant = Assistant.open(index_dir)
-        if assistant.reader is None:
-            assistant.reader = shipped_reader()
-        questions = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line]
-        print(f"reading {questions_file}", file=sys.stderr)
-        by_set[questions_file] = collect(assistant, questions, max(DEPTHS), args.limit)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            save(cached, by_set[questions_file])
-        for r in by_set[questions_file]:
-            r.weight = 1.0 / len(by_set[questions_file])
+    reader_sha = json.loads((MODEL_FOLDER / "reader.json").read_text(encoding="utf-8"))["sha256"]
+    by_set = collect_sets(
+        args.set,
+        args.cache,
+        f"{args.limit}|{reader_sha}",
+        lambda assistant, questions: collect(assistant, questions, max(DEPTHS), args.limit),
+        load,
+        save,
+    )
     everything = [r for rs in by_set.values() for r in rs]
 
     best_depth, best_hit = DEPTHS[0], -1.0

@@ -33,14 +33,13 @@ def cli(ctx: click.Context) -> None:
 @click.option("--wait", default=300.0, show_default=True, help="Seconds to wait for another writer.")
 def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) -> None:
     """Add or update the articles in PATHS (files or folders); unchanged ones are not re-embedded."""
+    from index import store
     from index.build import Progress, update_index
     from qa.embedding import embedder_for
     from qa.safe_text import visible
 
     settings = settings_for(index_dir)
     embedder = embedder_for(settings)
-    from index import store
-
     before = store.current_generation_or_none(settings.index)
     try:
         report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)

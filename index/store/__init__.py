@@ -37,12 +37,11 @@ from index.store.layout import (
     current_generation,
     current_generation_or_none,
     exists,
-    read_manifest,
     read_pointer,
     verify_files,
 )
 from index.store.lock import write_lock
-from index.store.read import NPY_LOCK, IndexData, check_consistency, load, read_catalogue
+from index.store.read import NPY_LOCK, IndexData, load, read_catalogue
 from index.store.verify import VerifyReport, verify
 from index.store.write import save
 
@@ -54,13 +53,11 @@ __all__ = [
     "IndexData",
     "Pointer",
     "VerifyReport",
-    "check_consistency",
     "current_generation",
     "current_generation_or_none",
     "exists",
     "load",
     "read_catalogue",
-    "read_manifest",
     "read_pointer",
     "save",
     "verify",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,20 +89,9 @@ class Vanished(Exception):
     """The generation named by CURRENT was removed while opening it (a writer finished)."""
 
 
-def read_manifest(index_dir: Path) -> tuple[int, Path, dict[str, Any]]:
-    """``(generation, folder, manifest)`` of the live generation, the manifest checked.
-
-    A format newer than this code gives IndexFormatError; a damaged manifest IndexCorruptError.
-    """
-    for _attempt in range(LOAD_ATTEMPTS):
-        try:
-            return read_manifest_once(Path(index_dir))
-        except Vanished:
-            time.sleep(0.05)
-    return read_manifest_once(Path(index_dir), final=True)
-
-
 def read_manifest_once(index_dir: Path, *, final: bool = False) -> tuple[int, Path, dict[str, Any]]:
+    """``(generation, folder, manifest)`` of the live generation, the manifest checked; Vanished when a
+    writer removed it meanwhile (callers retry). A newer format gives IndexFormatError, damage IndexCorruptError."""
     pointer = read_pointer(index_dir)
     if pointer is None:
         raise IndexNotFoundError(f"no index at {index_dir} (build one with: newsdesk index PATH --index {index_dir})")
