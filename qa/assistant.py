@@ -311,6 +311,10 @@ class Conversation:
         """Forget the earlier turns."""
         self.turns.clear()
 
+    def resume(self, question: str, answer: Answer) -> None:
+        """Carry on from a turn asked earlier (a conversation reopened from saved history)."""
+        self.turns.append((question, answer))
+
 
 _FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there|then|the same|one)\b"

@@ -60,6 +60,14 @@ def _hermetic_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's chat history lives in its own folder, never the user's."""
+    folder = tmp_path / "newsdesk-data"
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

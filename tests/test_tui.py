@@ -24,7 +24,7 @@ from tui.export import conversation_markdown
 from tui.screens import ArticleScreen, HelpScreen, NoticeScreen
 from tui.screens.article import TARGET_STYLE, ArticleParagraph
 from tui.text import Mark, literal, literal_with_marks, paragraphs
-from tui.widgets import AnswerBubble, CitationLine, PromptInput, QuestionBubble, SourcesPanel, StatusLine
+from tui.widgets import AnswerBubble, ArticleLine, CitationLine, PromptInput, QuestionBubble, SourcesPanel, StatusLine
 
 BRIDGE = "How much did the Harbor Street bridge repairs cost?"
 COMET = "Who discovered the comet?"
@@ -41,7 +41,7 @@ def plain(widget: Static) -> str:
 
 
 def citation_texts(app: NewsdeskApp) -> list[str]:
-    return [plain(line.query_one(".citation-text", Static)) for line in app.query(CitationLine)]
+    return [plain(line) for line in app.query(CitationLine)]
 
 
 @pytest.fixture
@@ -59,10 +59,10 @@ async def test_question_is_answered_with_cited_sentences(app: NewsdeskApp) -> No
         texts = citation_texts(app)
         assert any("The repairs cost $4.2 million" in t for t in texts)
         assert texts[0].startswith("[1] ")
-        meta = plain(app.query(CitationLine).first().query_one(".citation-meta", Static))
+        meta = plain(bubble.query(ArticleLine).first())
         assert "Harbor bridge reopens after repairs" in meta
         head = plain(bubble.query_one(".answer-head", Static))
-        assert head.startswith("Answer") and "confidence" in head
+        assert head.startswith("Answer · ") and f"({answer.confidence:.0%} sure [1] answers it)" in head
         sources = app.query_one(SourcesPanel)
         assert sources.turn == 1
         prompts = [str(o.prompt) for o in app.query_one(OptionList).options]
@@ -301,9 +301,14 @@ async def test_export_and_copy(app: NewsdeskApp, tmp_path: Path) -> None:
         await ask(pilot, COMET)
         await pilot.press("ctrl+y")
         await pilot.pause()
-        assert app.clipboard.startswith("Answer") and "(confidence " in app.clipboard.splitlines()[0]
-        assert "Maya Lindqvist" in app.clipboard or "comet" in app.clipboard
-        assert list((tmp_path / "exports").glob("newsdesk-chat-*.md")) == files
+        first = app.turns[1].answer.sentences[0]  # type: ignore[union-attr]
+        assert app.clipboard == f"“{first.text}” — {first.title}, {first.source}, {first.published}, {first.url}"
+        saved = tmp_path / "exports" / "newsdesk-citation.txt"
+        assert saved.read_text(encoding="utf-8") == app.clipboard + "\n"
+        assert any(str(saved) in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert list((tmp_path / "exports").glob("newsdesk-chat-*.md")) == files, "one conversation, one file"
         assert f"## 2. {COMET}" in files[0].read_text(encoding="utf-8")
 
 
@@ -311,12 +316,20 @@ async def test_help_palette_commands_and_small_terminal(app: NewsdeskApp) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         await ask(pilot, BRIDGE)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for title in ("New conversation", "Export conversation", "Copy last answer", "Help", "Theme"):
+        for title in ("New conversation", "Conversations", "Export conversation", "Copy citation", "Help", "Theme"):
             assert title in titles
         assert app.screen.has_class("-narrow")
-        for widget in (app.query_one(PromptInput), app.query_one(SourcesPanel), app.query_one(CitationLine)):
+        assert app.query_one(SourcesPanel).region.height == 0, "narrow: the answer has the room; Ctrl+O shows sources"
+        for widget in (app.query_one(PromptInput), app.query_one(CitationLine)):
             assert widget.region.width > 20 and widget.region.height > 0
             assert widget.region.right <= 80 and widget.region.bottom <= 24
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        sources = app.query_one(SourcesPanel).region
+        assert sources.height >= 8 and sources.bottom <= 24 and app.focused is app.query_one("#sources-list")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.query_one(SourcesPanel).region.height == 0 and app.focused is app.query_one(PromptInput)
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -418,9 +431,9 @@ async def test_seed_question_with_the_real_model(corpus_assistant: Assistant, tm
     async with app.run_test(size=(150, 45)) as pilot:
         await ask(pilot, "How many troops remain in the Los Angeles area?")
         first = app.query(CitationLine).first()
-        assert "roughly 2,700 Guard and Marine forces remain" in plain(first.query_one(".citation-text", Static))
+        assert "roughly 2,700 Guard and Marine forces remain" in plain(first)
         title = "Pentagon withdraws 2,000 National Guard troops from Los Angeles"
-        assert title in plain(first.query_one(".citation-meta", Static))
+        assert title in plain(app.query(ArticleLine).first())
         # the answer phrase is styled apart, so the SVG splits the line into pieces: read the text alone
         screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
         assert "roughly 2,700 Guard and Marine forces remain" in screen and title in screen

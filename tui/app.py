@@ -1,4 +1,4 @@
-"""``newsdesk chat``: the Textual app. Wires widgets, workers and screens; no rendering logic here."""
+"""``newsdesk chat``: the Textual app. Wires widgets, workers, screens and the saved history."""
 
 from __future__ import annotations
 
@@ -11,20 +11,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.theme import Theme
+from textual.widgets import Footer, Header, Static
 
 from qa.config import Settings
-from qa.render import answer_text
 from qa.types import Answer
+from tui.commands import ChatFilters, Command, CommandError, CommandSuggester, apply_filter, parse_command, parse_k
 from tui.export import conversation_markdown, export_path, write_text
+from tui.history import History
 from tui.messages import AnswerFailed, AnswerReady, AssistantFailed, AssistantReady, CitationSelected, TurnSelected
-from tui.screens import ArticleScreen, Cited, HelpScreen, NoticeScreen
-from tui.text import one_line
+from tui.overview import outlets_of, overview_content
+from tui.screens import ArticleScreen, Cited, ConversationsScreen, HelpScreen, NoticeScreen
+from tui.text import DIM, citation_text, one_line
 from tui.widgets import PromptInput, SourcesPanel, StatusLine, Transcript
 
 AssistantFactory = Callable[[], Any]
@@ -33,8 +37,12 @@ AssistantFactory = Callable[[], Any]
 
 LOADING = "Loading the model and index…"
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+CLIPBOARD_FILE = "newsdesk-citation.txt"
+"""Where Ctrl+Y also writes the citation (in the export folder), for terminals that drop OSC 52."""
 
-CHAT_ACTIONS = frozenset({"new_conversation", "focus_sources", "export", "copy_answer", "cite", "focus_prompt"})
+CHAT_ACTIONS = frozenset(
+    {"new_conversation", "focus_sources", "export", "copy_citation", "cite", "focus_prompt", "conversations"}
+)
 """Actions that only make sense on the chat screen itself."""
 
 
@@ -45,59 +53,112 @@ class Turn:
     question: str
     epoch: int
     answer: Answer | None = None
+    error: str | None = None
 
 
 class NewsdeskApp(App[None]):
-    """Chat with the articles: questions in, cited sentences out."""
+    """Chat with the articles: questions in, cited sentences out; conversations saved between runs."""
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "newsdesk"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
-        Binding("ctrl+n", "new_conversation", "New chat"),
+        Binding("ctrl+n", "new_conversation", "New"),
+        Binding("ctrl+l", "conversations", "Chats"),
         Binding("ctrl+o", "focus_sources", "Sources"),
         Binding("ctrl+s", "export", "Export"),
-        Binding("ctrl+y", "copy_answer", "Copy answer"),
+        Binding("ctrl+y", "copy_citation", "Copy", show=False),
         Binding("f1", "help", "Help"),
         Binding("escape", "focus_prompt", "Question box", show=False),
         *[Binding(str(n), f"cite({n})", f"Open [{n}]", show=False) for n in range(1, 10)],
     ]
 
     def __init__(
-        self, factory: AssistantFactory, *, index_label: str = "", export_dir: Path | None = None
+        self,
+        factory: AssistantFactory,
+        *,
+        index_label: str = "",
+        export_dir: Path | None = None,
+        history: History | None = None,
+        data_dir: Path | None = None,
+        top_k: int | None = None,
     ) -> None:
         super().__init__()
         self.factory = factory
         self.index_label = index_label
         self.export_dir = export_dir or Path.cwd()
+        self.history = history
+        """Saved conversations; opened on mount (under ``data_dir``) when not given."""
+        self._data_dir = data_dir
+        self.top_k = top_k
+        """Sentences per answer chosen explicitly (NEWSDESK_TOP_K); else the saved ``/k``, else the default."""
         self.assistant: Any = None
         self.conversation: Any = None
+        self.conversation_id: int | None = None
+        """Saved conversation being continued (None until the first question of a new one)."""
         self.turns: list[Turn] = []
         self.epoch = 0
         self.current_turn: int | None = None
+        self.filters = ChatFilters()
+        self.outlets: list[str] = []
+        self._suggester = CommandSuggester()
         self._pending: list[int] = []
         self._busy = False
         self._export_file: Path | None = None
         self.loading = True
         """True until the model and index have loaded (or failed to)."""
 
+    @property
+    def index_key(self) -> str:
+        """What saved conversations are tied to: the index folder, resolved."""
+        try:
+            return str(Path(self.index_label).resolve())
+        except (OSError, RuntimeError):
+            return self.index_label
+
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         with Horizontal(id="main"):
             yield Transcript(id="transcript")
             yield SourcesPanel(id="sources")
+        yield Static("", markup=False, id="filters")
         yield StatusLine(id="status")
-        yield PromptInput(id="prompt")
+        yield PromptInput(id="prompt", suggester=self._suggester)
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = one_line(self.index_label)
         self.status(LOADING, "busy")
+        self.query_one("#filters").display = False
         self.query_one(PromptInput).focus()
+        self._open_history()
         self._load_started = time.monotonic()
         self._spinner = self.set_interval(0.2, self._tick_loading)
         # start loading once the first frame is out: the model import competes for the GIL
         self.call_after_refresh(self.set_timer, 0.05, self.load_assistant)
+
+    def _open_history(self) -> None:
+        if self.history is None:
+            self.history = History.open(self._data_dir)
+        history = self.history
+        if history.notice:
+            self.notify(history.notice, title="History", severity="warning", markup=False, timeout=15)
+        try:
+            history.purge(older_than_s=3600)
+            theme = history.setting("theme")
+            if isinstance(theme, str) and theme in self.available_themes:
+                self.theme = theme
+            saved_k = history.setting("k")
+            if self.top_k is None and isinstance(saved_k, int) and saved_k > 0:
+                self.top_k = saved_k
+            latest = history.latest(self.index_key)
+            self.query_one(PromptInput).recall(history.recent_questions(self.index_key))
+        except Exception as exc:  # noqa: BLE001 - history must never stop the chat from opening
+            self._history_failed(exc)
+            latest = None
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if latest is not None:
+            self._reopen(latest.id)
 
     # ---------------------------------------------------------------- workers
 
@@ -123,12 +184,14 @@ class NewsdeskApp(App[None]):
         self.post_message(AssistantReady(assistant))
 
     @work(thread=True, group="answer", exit_on_error=False)
-    def answer_question(self, turn: int, epoch: int, question: str, conversation: Any) -> None:
+    def answer_question(
+        self, turn: int, epoch: int, question: str, conversation: Any, options: dict[str, Any]
+    ) -> None:
         """Answer one question through the conversation, so follow-ups use earlier turns."""
         from index.errors import NewsdeskError
 
         try:
-            answer = conversation.ask(question)
+            answer = conversation.ask(question, **options)
         except NewsdeskError as exc:
             self.post_message(AnswerFailed(turn, epoch, str(exc)))
         except Exception as exc:  # noqa: BLE001 - shown in the transcript
@@ -142,7 +205,11 @@ class NewsdeskApp(App[None]):
         self.loading = False
         self._spinner.stop()
         self.assistant = message.assistant
-        self.conversation = self.assistant.conversation()
+        self._fresh_conversation()
+        articles = list(getattr(self.assistant.data, "articles", []) or [])
+        self.outlets = outlets_of(articles)
+        self._suggester.outlets = self.outlets
+        self.query_one(Transcript).set_overview(overview_content(articles))
         self.status(self._ready_text())
         self._pump()
 
@@ -153,15 +220,24 @@ class NewsdeskApp(App[None]):
         self.push_screen(NoticeScreen(self.index_label, message.error, missing=message.missing))
 
     def on_input_submitted(self, event: PromptInput.Submitted) -> None:
-        question = event.value.strip()
-        if not question:
+        text = event.value.strip()
+        if not text:
             return
         prompt = self.query_one(PromptInput)
-        prompt.remember(question)
+        prompt.remember(text)
         prompt.value = ""
-        self.turns.append(Turn(question, self.epoch))
+        try:
+            command = parse_command(text)
+        except CommandError as exc:
+            self.status(str(exc), "error")
+            return
+        if command is not None:
+            self._run_command(command)
+            return
+        self.turns.append(Turn(text, self.epoch))
         turn = len(self.turns)
-        self.query_one(Transcript).add_turn(turn, question, waiting=self.assistant is None)
+        self._save_turn(turn)
+        self.query_one(Transcript).add_turn(turn, text, waiting=self.assistant is None)
         self._pending.append(turn)
         self._pump()
 
@@ -175,25 +251,37 @@ class NewsdeskApp(App[None]):
         if bubble is not None:
             bubble.set_reading()
         self.status(f"Answering question {turn}…", "busy")
-        self.answer_question(turn, self.epoch, self.turns[turn - 1].question, self.conversation)
+        options: dict[str, Any] = {}
+        if self.top_k is not None:
+            options["k"] = self.top_k
+        if self.filters.active:
+            options.update(sources=list(self.filters.sources), since=self.filters.since, until=self.filters.until)
+        self.answer_question(turn, self.epoch, self.turns[turn - 1].question, self.conversation, options)
 
     def on_answer_ready(self, message: AnswerReady) -> None:
         self._busy = False
         if message.epoch == self.epoch:
             self.turns[message.turn - 1].answer = message.answer
-            bubble = self.query_one(Transcript).bubble(message.turn)
+            self._save_turn(message.turn)
+            transcript = self.query_one(Transcript)
+            bubble = transcript.bubble(message.turn)
             if bubble is not None:
                 bubble.show(message.answer)
             self._select_turn(message.turn)
+            transcript.answered(message.turn)
             self.status(self._ready_text())
         self._pump()
 
     def on_answer_failed(self, message: AnswerFailed) -> None:
         self._busy = False
         if message.epoch == self.epoch:
-            bubble = self.query_one(Transcript).bubble(message.turn)
+            self.turns[message.turn - 1].error = message.error
+            self._save_turn(message.turn)
+            transcript = self.query_one(Transcript)
+            bubble = transcript.bubble(message.turn)
             if bubble is not None:
                 bubble.show_error(message.error)
+            transcript.answered(message.turn)
             self.status(self._ready_text())
         self._pump()
 
@@ -203,24 +291,156 @@ class NewsdeskApp(App[None]):
     def on_turn_selected(self, message: TurnSelected) -> None:
         self._select_turn(message.turn)
 
-    # ---------------------------------------------------------------- actions
+    def on_key(self, event: events.Key) -> None:
+        """Typing on the chat screen always reaches the question box, wherever the focus was."""
+        if len(self.screen_stack) > 1 or not event.is_printable or not event.character or event.character.isdigit():
+            return
+        prompt = self.query_one(PromptInput)
+        if self.focused is prompt:
+            return
+        event.stop()
+        prompt.focus()
+        prompt.insert_text_at_cursor(event.character)
+
+    # ---------------------------------------------------------------- conversations
 
     def action_new_conversation(self) -> None:
-        """Forget the earlier turns: the next question starts a new conversation."""
+        """Start afresh; the earlier conversation stays saved (Ctrl+L reopens it)."""
+        saved = self.conversation_id is not None
+        self._switch(None)
+        message = "New conversation."
+        if saved:
+            message += " The earlier one is saved: Ctrl+L reopens it."
+        self.status(message + (" " + self._ready_text() if self.assistant else ""), "ready")
+
+    def action_conversations(self) -> None:
+        """List the saved conversations about this index."""
+        if self.history is None:
+            return
+
+        def chosen(conversation: int | None) -> None:
+            deleted = getattr(screen, "deleted", [])
+            if conversation is not None:
+                self._switch(conversation)
+            elif self.conversation_id in deleted:
+                self._switch(None)
+            self.query_one(PromptInput).focus()
+
+        screen = ConversationsScreen(self.history, self.index_key, self.conversation_id)
+        self.push_screen(screen, chosen)
+
+    def _switch(self, conversation: int | None) -> None:
+        """Show saved conversation ``conversation`` (None: a new, empty one)."""
         self.epoch += 1
         self.turns.clear()
         self._pending.clear()
         self.current_turn = None
         self._export_file = None
+        self.conversation_id = None
         self.query_one(Transcript).clear()
         self.query_one(SourcesPanel).clear()
         if self.assistant is not None:
-            self.conversation = self.assistant.conversation()
+            self._fresh_conversation()
+        if conversation is not None:
+            self._reopen(conversation)
         self.query_one(PromptInput).focus()
-        self.status("New conversation. " + self._ready_text() if self.assistant else LOADING, "ready" if self.assistant else "busy")
+
+    def _reopen(self, conversation: int) -> None:
+        assert self.history is not None
+        try:
+            stored = self.history.turns(conversation)
+        except Exception as exc:  # noqa: BLE001
+            self._history_failed(exc)
+            return
+        self.conversation_id = conversation
+        transcript = self.query_one(Transcript)
+        for item in stored:
+            self.turns.append(Turn(item.question, self.epoch, item.answer, item.error))
+            transcript.add_answered(len(self.turns), item.question, item.answer, item.error)
+        if self.conversation is not None:
+            self._restore_context()
+        answered = [n for n, t in enumerate(self.turns, start=1) if t.answer is not None]
+        if answered:
+            self._select_turn(answered[-1])
+        transcript.call_after_refresh(transcript.jump_to_latest)
+
+    def _fresh_conversation(self) -> None:
+        """A new :class:`qa.Conversation` that continues from the turns on screen."""
+        self.conversation = self.assistant.conversation()
+        self._restore_context()
+
+    def _restore_context(self) -> None:
+        """Let follow-ups in a reopened conversation lean on its last answer."""
+        last = next((t for t in reversed(self.turns) if t.answer is not None), None)
+        resume = getattr(self.conversation, "resume", None)
+        if last is not None and last.answer is not None and callable(resume):
+            resume(last.question, last.answer)
+
+    def _save_turn(self, turn: int) -> None:
+        if self.history is None:
+            return
+        item = self.turns[turn - 1]
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self.history.start(self.index_key, item.question)
+            self.history.record(self.conversation_id, turn, item.question, item.answer, item.error)
+        except Exception as exc:  # noqa: BLE001 - the chat goes on; the user is told once
+            self._history_failed(exc)
+
+    def _history_failed(self, exc: Exception) -> None:
+        where = self.history.path if self.history is not None else None
+        self.notify(
+            f"The history could not be saved ({type(exc).__name__}: {exc}); this conversation is kept in memory only."
+            + (f" File: {where}" if where else ""),
+            title="History",
+            severity="error",
+            markup=False,
+            timeout=15,
+        )
+        self.history = History.in_memory()
+        self.conversation_id = None
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if self.history is not None:
+            try:
+                self.history.remember("theme", theme.name)
+            except Exception as exc:  # noqa: BLE001
+                self._history_failed(exc)
+
+    # ---------------------------------------------------------------- commands
+
+    def _run_command(self, command: Command) -> None:
+        """Carry out a slash command; its outcome goes to the status line."""
+        try:
+            if command.name == "help":
+                self.push_screen(HelpScreen())
+                return
+            if command.name == "k":
+                self.top_k = parse_k(command.argument)
+                if self.history is not None:
+                    self.history.remember("k", self.top_k)
+                self.status(f"Answers now show up to {self.top_k} sentences (kept for next time).")
+                return
+            self.filters, said = apply_filter(command, self.filters, self.outlets)
+        except CommandError as exc:
+            self.status(str(exc), "error")
+            return
+        self._show_filters()
+        self.status(said)
+
+    def _show_filters(self) -> None:
+        bar = self.query_one("#filters", Static)
+        bar.display = self.filters.active
+        bar.update(
+            Content.assemble(
+                ("Filter: ", "bold $accent"), (self.filters.describe(), ""), ("   /clear removes it", DIM)
+            )
+        )
+
+    # ---------------------------------------------------------------- citations
 
     def action_cite(self, number: int) -> None:
-        """Open citation ``number`` of the selected (by default the latest) answer."""
+        """Open citation ``number`` of the selected (highlighted) answer."""
         if self.current_turn is None:
             self.notify("No answer yet: ask a question first.", severity="warning")
             return
@@ -232,6 +452,9 @@ class NewsdeskApp(App[None]):
         if answer is None or not 0 < number <= len(answer.sentences):
             self.notify(f"There is no citation [{number}] in that answer.", severity="warning", markup=False)
             return
+        if self.assistant is None:
+            self.notify("The index is still loading; try again in a moment.", severity="warning", markup=False)
+            return
         sentence = answer.sentences[number - 1]
         article = self._article(sentence.article_id)
         if article is None:
@@ -242,7 +465,7 @@ class NewsdeskApp(App[None]):
             for n, s in enumerate(answer.sentences, start=1)
             if s.article_id == sentence.article_id
         ]
-        self.push_screen(ArticleScreen(article, cited, number))
+        self.push_screen(ArticleScreen(article, cited, number), self._back_to_prompt)
 
     def _article(self, article_id: str) -> Any:
         finder = getattr(self.assistant, "article", None)
@@ -250,10 +473,56 @@ class NewsdeskApp(App[None]):
             return finder(article_id)
         return next((a for a in self.assistant.data.articles if a.id == article_id), None)
 
+    def _back_to_prompt(self, _: object = None) -> None:
+        """After an article: typing goes to the question box again, wherever the focus was before."""
+        self.query_one("#sources").remove_class("-open")
+        self.query_one(PromptInput).focus()
+
+    def action_copy_citation(self) -> None:
+        """Copy one citation: the sentence under the cursor, else [1] of the highlighted answer."""
+        transcript = self.query_one(Transcript)
+        if self.focused is transcript and transcript.cursor is not None:
+            turn, number = transcript.cursor.turn, transcript.cursor.number
+        elif self.current_turn is not None:
+            turn, number = self.current_turn, 1
+        else:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        answer = self.turns[turn - 1].answer
+        if answer is None or not answer.sentences:
+            self.notify("That answer has no sentence to copy.", severity="warning")
+            return
+        if not answer.answered and self.focused is not transcript:
+            self.notify(
+                "That answer is Not found: nothing to copy. (To copy a closest sentence, put the cursor on it.)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        text = citation_text(answer.sentences[number - 1])
+        self.copy_to_clipboard(text)
+        path = self.export_dir / CLIPBOARD_FILE
+        try:
+            write_text(path, text + "\n")
+        except OSError as exc:
+            self.notify(f"Sent [{number}] to the clipboard by OSC 52; could not also write {path}: {exc}", markup=False)
+            return
+        inside = " (tmux passes it on only with set-clipboard on)" if os.environ.get("TMUX") else ""
+        self.notify(
+            f"Copied [{number}] of question {turn} by OSC 52{inside}; it is also in {path.resolve()}",
+            title="Copied",
+            markup=False,
+            timeout=8,
+        )
+
+    # ---------------------------------------------------------------- other actions
+
     def action_focus_prompt(self) -> None:
+        self.query_one("#sources").remove_class("-open")
         self.query_one(PromptInput).focus()
 
     def action_focus_sources(self) -> None:
+        self.query_one("#sources").add_class("-open")
         self.query_one("#sources-list").focus()
 
     def action_help(self) -> None:
@@ -266,21 +535,6 @@ class NewsdeskApp(App[None]):
         if path is not None:
             self.notify(f"Saved the conversation to {path}", title="Exported", markup=False, timeout=8)
         return path
-
-    def action_copy_answer(self) -> None:
-        """Copy the last answer to the clipboard (OSC 52), and save the conversation as a fallback."""
-        answered = [t for t in self.turns if t.answer is not None]
-        if not answered:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.copy_to_clipboard(answer_text(answered[-1].answer))  # type: ignore[arg-type]
-        path = self._write_export()
-        self.notify(
-            f"Copied the last answer (if your terminal allows OSC 52). It is also in {path}",
-            title="Copied",
-            markup=False,
-            timeout=8,
-        )
 
     def _write_export(self) -> Path | None:
         if not self.turns:
@@ -297,11 +551,13 @@ class NewsdeskApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("New conversation", "Forget earlier turns (Ctrl+N)", self.action_new_conversation)
+        yield SystemCommand("New conversation", "Start afresh; the current one stays saved (Ctrl+N)",
+                            self.action_new_conversation)
+        yield SystemCommand("Conversations", "Reopen, rename or delete saved ones (Ctrl+L)", self.action_conversations)
         yield SystemCommand("Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export)
-        yield SystemCommand("Copy last answer", "To the clipboard, and the export file (Ctrl+Y)", self.action_copy_answer)
+        yield SystemCommand("Copy citation", "The sentence under the cursor, or [1] (Ctrl+Y)", self.action_copy_citation)
         yield SystemCommand("Sources", "Focus the sources panel (Ctrl+O)", self.action_focus_sources)
-        yield SystemCommand("Help", "Keys and what they do (F1)", self.action_help)
+        yield SystemCommand("Help", "Keys, commands and what the verdict means (F1)", self.action_help)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Chat actions are hidden and off while an article, the help or a notice is showing."""
@@ -316,7 +572,7 @@ class NewsdeskApp(App[None]):
 
     def _ready_text(self) -> str:
         count = len(getattr(getattr(self.assistant, "data", None), "articles", []) or [])
-        return f"Ready · {count} article{'s' if count != 1 else ''} indexed · ask away"
+        return f"Ready · {count:,} article{'s' if count != 1 else ''} · /help for filters"
 
     def _tick_loading(self) -> None:
         if not self.loading:
@@ -331,10 +587,11 @@ class NewsdeskApp(App[None]):
         if answer is None:
             return
         self.current_turn = turn
+        self.query_one(Transcript).select(turn)
         self.query_one(SourcesPanel).show(turn, answer)
 
 
-def make_app(settings: Settings, *, export_dir: Path | None = None) -> NewsdeskApp:
+def make_app(settings: Settings, *, export_dir: Path | None = None, data_dir: Path | None = None) -> NewsdeskApp:
     """The app over the index in ``settings`` (the model loads in a worker once it is showing)."""
 
     def factory() -> Any:
@@ -342,7 +599,10 @@ def make_app(settings: Settings, *, export_dir: Path | None = None) -> NewsdeskA
 
         return Assistant.open(settings=settings)
 
-    return NewsdeskApp(factory, index_label=str(settings.index), export_dir=export_dir)
+    explicit_k = settings.top_k if "top_k" in settings.model_fields_set else None
+    return NewsdeskApp(
+        factory, index_label=str(settings.index), export_dir=export_dir, data_dir=data_dir, top_k=explicit_k
+    )
 
 
 def run(settings: Settings) -> None:
@@ -353,6 +613,8 @@ def run(settings: Settings) -> None:
     """
     app = make_app(settings)
     app.run()
+    if app.history is not None:
+        app.history.close()
     if app.loading:
         sys.stdout.flush()
         sys.stderr.flush()

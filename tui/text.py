@@ -14,6 +14,10 @@ from textual.content import Content
 
 from qa.safe_text import visible
 
+DIM = "$foreground-muted"
+"""Style of secondary text inside Content. (``$text-muted`` is "auto 60%", which Content renders as pure
+white or black: brighter than the text it should sit behind. CSS rules may still use ``$text-muted``.)"""
+
 
 def clean(text: str) -> str:
     """``text`` safe for a terminal: CRLF becomes LF, other control codes visible escapes."""
@@ -100,14 +104,34 @@ def paragraphs(text: str) -> list[Paragraph]:
     return blocks
 
 
-def confidence_label(confidence: float, answered: bool) -> str:
-    """A quiet word for the confidence: high, fair or low."""
+LIKELY_FROM = 0.75
+"""Answered with at least this confidence reads "likely right"; under it, "possibly right"."""
+
+
+def verdict_words(confidence: float, answered: bool) -> str:
+    """The verdict in words that never contradict it: one calibrated figure, shown only for answers.
+
+    ``confidence`` is the estimated chance that the first sentence answers the question; a declined
+    question shows no figure (its closest sentences are, by the verdict, not an answer).
+    """
     if not answered:
-        return "low"
-    return "high" if confidence >= 0.8 else "fair"
+        return "Not found in the articles"
+    word = "likely right" if confidence >= LIKELY_FROM else "possibly right"
+    return f"Answer · {word} ({confidence:.0%} sure [1] answers it)"
 
 
 def byline(source: str | None, published: str | None) -> str:
     """``Outlet · 2025-07-15`` (the date part of a timestamp), cleaned; either may be missing."""
     day = (published or "")[:10] if published and len(published) >= 10 and published[4:5] == "-" else published
     return " · ".join(one_line(p) for p in (source, day) if p)
+
+
+def citation_text(sentence: object) -> str:
+    """A sentence and its citation as plain text, for the clipboard:
+
+    ``"The repairs cost $4.2 million." — Title, Outlet, 2025-03-02, https://...``
+    """
+    title, text = getattr(sentence, "title", None), getattr(sentence, "text", None)
+    where = [one_line(title) or "(untitled)"]
+    where += [one_line(getattr(sentence, key, None)) for key in ("source", "published", "url")]
+    return f"\u201c{one_line(text)}\u201d \u2014 " + ", ".join(p for p in where if p)

@@ -9,30 +9,45 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.text import DIM
+
 KEYS = [
-    ("Enter", "ask the question in the box"),
-    ("Up / Down", "earlier / later questions (history)"),
-    ("Ctrl+N", "new conversation (follow-ups start afresh)"),
-    ("1 … 9", "open citation [n] of the selected answer (outside the question box)"),
+    ("Enter", "ask the question in the box (or run a /command)"),
+    ("Up / Down", "earlier / later questions, also from earlier sessions"),
+    ("Ctrl+N", "new conversation (the current one stays saved)"),
+    ("Ctrl+L", "conversations: reopen, rename (r), delete (d, undo with u)"),
+    ("1 … 9", "open citation [n] of the highlighted answer (outside the question box)"),
     ("Tab", "move between the question box, the answers and the sources"),
     ("Up/Down, Enter", "in the answers: pick a cited sentence, open it in its article"),
-    ("Enter in Sources", "open the article at its cited sentence"),
-    ("click a sentence", "open it in its article"),
+    ("click", "a sentence opens its article; an answer's verdict highlights that answer"),
     ("Esc", "back to the chat; in the chat, back to the question box"),
     ("n / p", "next / previous cited sentence (in an article)"),
+    ("/ or Ctrl+F", "search inside an article (Enter: next match)"),
+    ("Ctrl+Y", "copy one citation: the sentence under the cursor, else [1] (also saved to a file)"),
     ("Ctrl+S", "export the conversation to Markdown (the path is shown)"),
-    ("Ctrl+Y", "copy the last answer (OSC 52; also saved in the export file)"),
-    ("Ctrl+O", "focus the sources panel"),
-    ("Ctrl+P", "command palette: every action, and themes"),
+    ("Ctrl+O", "the sources of the highlighted answer"),
+    ("Ctrl+P", "command palette: every action, and themes (the theme is kept)"),
     ("F1", "this help"),
-    ("Ctrl+Q", "quit"),
+    ("Ctrl+Q", "quit (the conversation is saved as you go)"),
+]
+
+COMMAND_HELP = [
+    ("/source NAME", "only cite this outlet; again to add another; /source alone: any outlet"),
+    ("/since DATE", "only articles from this day on (YYYY-MM-DD); /since alone: no bound"),
+    ("/until DATE", "only articles up to this day"),
+    ("/clear", "remove every filter (the bar above the question box shows them)"),
+    ("/k N", "how many sentences an answer shows (1-20, kept for next time)"),
 ]
 
 ABOUT = (
-    "Answers are sentences quoted word for word from the indexed articles. "
-    "[n] markers number them; the outlet, date and title follow each one. "
-    "When the articles do not hold the answer you see \"Not found in the articles\" and the "
-    "closest sentences. Follow-up questions (\"Who ordered it?\") lean on the previous turn."
+    "Answers are sentences quoted word for word from the indexed articles, numbered [1], [2], … and "
+    "grouped under their article's outlet, date and title. The verdict line says \"Answer\" or \"Not found in "
+    "the articles\". With an answer comes one figure: newsdesk's estimate, calibrated on held-out "
+    "questions, of the chance that [1] answers the question (\"likely right\" from 75%, else \"possibly "
+    "right\"). Under its declining threshold it says Not found instead, and folds away the two closest "
+    "sentences, which are not an answer. The answer phrase inside [1] is underlined when the reader "
+    "finds one; dim sentences are less related. Follow-up questions (\"Who ordered it?\") lean on the "
+    "previous turn. Conversations and settings are kept in NEWSDESK_DATA_DIR (default: your user data folder)."
 )
 
 
@@ -43,8 +58,12 @@ def help_content() -> Content:
     for key, what in KEYS:
         parts.append((f"  {key:<{width}}  ", "bold $accent"))
         parts.append(what + "\n")
+    parts.append(("\nCommands (type them in the question box; Tab completes)\n\n", "bold"))
+    for key, what in COMMAND_HELP:
+        parts.append((f"  {key:<{width}}  ", "bold $accent"))
+        parts.append(what + "\n")
     parts.append("\n" + ABOUT + "\n\n")
-    parts.append(("Esc or F1 closes this help.", "$text-muted"))
+    parts.append(("Esc or F1 closes this help.", DIM))
     return Content.assemble(*parts)
 
 

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.text import one_line
+from tui.text import DIM, one_line
 
 
 def notice_content(index_dir: str, error: str, missing: bool) -> Content:
@@ -31,9 +31,9 @@ def notice_content(index_dir: str, error: str, missing: bool) -> Content:
         )
     return Content.assemble(
         (head + "\n\n", "bold $warning"),
-        (one_line(error) + "\n\n", "$text-muted"),
+        (one_line(error) + "\n\n", DIM),
         fix,
-        ("\n\nCtrl+Q or q quits.", "$text-muted"),
+        ("\n\nCtrl+Q or q quits.", DIM),
     )
 
 

@@ -1,22 +1,31 @@
-"""Transcript entries: a question, and its answer with numbered, clickable citations."""
+"""Transcript entries: a question, and its answer with numbered, clickable citations.
+
+An answer reads from the top: a verdict line (answered or not found, with the one calibrated
+figure), the first sentence prominent with its answer phrase marked, then the other sentences
+compact, grouped under their article's title (shown once). A "Not found" answer shows at most two
+closest sentences, folded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Click
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 
 from qa.types import Answer, Sentence
 from tui.messages import CitationSelected, TurnSelected
-from tui.text import Mark, byline, confidence_label, literal, literal_with_marks, one_line
+from tui.text import DIM, Mark, byline, literal, literal_with_marks, one_line, verdict_words
 
 LESS_RELATED_BELOW = 0.5
 """A sentence's score is its own estimated chance of answering the question; after the first, those under
-an even chance are shown muted as "less related". (Not the declining threshold: that one is about the answer.)"""
+an even chance are shown dim. (Not the declining threshold: that one is about the answer.)"""
+CLOSEST_SHOWN = 2
+"""Sentences shown (folded) under "Not found in the articles"."""
+
 
 class QuestionBubble(Static):
     """The question as the user typed it, shown literally."""
@@ -27,25 +36,26 @@ class QuestionBubble(Static):
         self.question = question
 
 
-def sentence_content(number: int, sentence: Sentence) -> Content:
-    """``[n] sentence``, literal, with the answer phrase (when the sentence carries one) in bold."""
+def sentence_content(number: int, sentence: Sentence, *, mark_phrase: bool = True) -> Content:
+    """``[n] sentence``, literal, with the answer phrase (when the sentence carries one) highlighted."""
     marks: list[Mark] = []
-    if sentence.span_start is not None and sentence.span_end is not None and sentence.span_end > sentence.span_start:
-        marks.append(Mark(sentence.span_start, sentence.span_end, "bold underline"))
+    has_span = sentence.span_start is not None and sentence.span_end is not None
+    if mark_phrase and has_span and sentence.span_end > sentence.span_start:  # type: ignore[operator]
+        marks.append(Mark(sentence.span_start, sentence.span_end, "bold underline"))  # type: ignore[arg-type]
     body = literal_with_marks(sentence.text.replace("\n", " "), marks, base=sentence.start)
     return Content.assemble((f"[{number}] ", "bold $accent"), body)
 
 
 def meta_content(sentence: Sentence) -> Content:
-    """Outlet · date · title (and syndicated copies), on one dim line under the sentence."""
+    """Outlet · date · title (and syndicated copies), on one dim line."""
     meta = byline(sentence.source, sentence.published)
     parts: list[tuple[str, str]] = [
-        (meta + " · " if meta else "", "$text-muted"),
-        (one_line(sentence.title) or "(untitled)", "italic $text-muted"),
+        (meta + " · " if meta else "", DIM),
+        (one_line(sentence.title) or "(untitled)", f"italic {DIM}"),
     ]
     also = _also_in(sentence)
     if also:
-        parts.append(("  · also in " + also, "$text-muted"))
+        parts.append(("  · also in " + also, DIM))
     return Content.assemble(*parts)
 
 
@@ -58,23 +68,34 @@ def _also_in(sentence: Sentence) -> str:
     return "; ".join(n for n in names if n)
 
 
-class CitationLine(Vertical):
-    """One cited sentence and where it is from; clicking it opens the article at that sentence."""
+def reading_order(sentences: Sequence[Sentence]) -> list[list[int]]:
+    """Citation numbers grouped by article: the first sentence's article first, then by first citation."""
+    groups: dict[str, list[int]] = {}
+    for number, sentence in enumerate(sentences, start=1):
+        groups.setdefault(sentence.article_id, []).append(number)
+    return list(groups.values())
 
-    def __init__(self, turn: int, number: int, sentence: Sentence) -> None:
-        super().__init__(classes="citation")
+
+class CitationLine(Static):
+    """One cited sentence; clicking it opens the article at that sentence."""
+
+    def __init__(self, turn: int, number: int, sentence: Sentence, *, classes: str = "") -> None:
+        super().__init__(sentence_content(number, sentence), markup=False, classes=f"citation {classes}".strip())
         self.turn = turn
         self.number = number
         self.sentence = sentence
         self.tooltip = f"Open the article at [{number}] (or press {number} when not typing)"
 
-    def compose(self) -> ComposeResult:
-        yield Static(sentence_content(self.number, self.sentence), markup=False, classes="citation-text")
-        yield Static(meta_content(self.sentence), markup=False, classes="citation-meta")
-
     def on_click(self, event: Click) -> None:
         event.stop()
         self.post_message(CitationSelected(self.turn, self.number))
+
+
+class ArticleLine(Static):
+    """Outlet · date · title of the sentences above it (once per article)."""
+
+    def __init__(self, sentence: Sentence) -> None:
+        super().__init__(meta_content(sentence), markup=False, classes="citation-meta")
 
 
 class AnswerBubble(Vertical):
@@ -85,32 +106,44 @@ class AnswerBubble(Vertical):
         self.turn = turn
         self.answer: Answer | None = None
         text = "Waiting for the index to load; your question will be answered then…" if waiting else "Reading…"
-        self._head = Static(Content.styled(text, "italic $text-muted"), markup=False, classes="answer-head")
+        self._head = Static(Content.styled(text, f"italic {DIM}"), markup=False, classes="answer-head")
 
-    def compose(self) -> ComposeResult:
+    def compose(self) -> Any:
         yield self._head
 
     def set_reading(self) -> None:
         """The question is being answered now."""
-        self._head.update(Content.styled("Reading the articles…", "italic $text-muted"))
+        self._head.update(Content.styled("Reading the articles…", f"italic {DIM}"))
 
     def show(self, answer: Answer, weak_below: float = LESS_RELATED_BELOW) -> None:
-        """Replace the placeholder with ``answer``; sentences scoring under ``weak_below`` are muted."""
+        """Replace the placeholder with ``answer``; later sentences scoring under ``weak_below`` are dim."""
         self.answer = answer
         self.remove_children()
         self.remove_class("-pending")
         self.add_class("-answered" if answer.answered else "-declined")
-        widgets: list[Static | CitationLine] = [Static(_head(answer), markup=False, classes="answer-head")]
-        weak_seen = False
-        for number, sentence in enumerate(answer.sentences, start=1):
-            line = CitationLine(self.turn, number, sentence)
-            if answer.answered and number > 1 and sentence.score < weak_below:
-                line.add_class("-weak")
-                if not weak_seen:
-                    widgets.append(Static(Content.styled("less related:", "italic $text-muted"), classes="weak-label"))
-                    weak_seen = True
-            widgets.append(line)
+        head = Static(_head(answer), markup=False, classes="answer-head")
+        if not answer.answered:
+            self.mount(head)
+            if answer.sentences:
+                self.mount(self._closest(answer))
+            return
+        widgets: list[Static] = [head]
+        for group in reading_order(answer.sentences):
+            for number in group:
+                sentence = answer.sentences[number - 1]
+                kind = "-first" if number == 1 else "-weak" if sentence.score < weak_below else ""
+                widgets.append(CitationLine(self.turn, number, sentence, classes=kind))
+            widgets.append(ArticleLine(answer.sentences[group[0] - 1]))
         self.mount_all(widgets)
+
+    def _closest(self, answer: Answer) -> Collapsible:
+        shown = answer.sentences[:CLOSEST_SHOWN]
+        lines: list[Static] = []
+        for number, sentence in enumerate(shown, start=1):
+            lines.append(CitationLine(self.turn, number, sentence, classes="-weak"))
+            lines.append(ArticleLine(sentence))
+        title = f"the closest sentence{'s' if len(shown) > 1 else ''} (not an answer)"
+        return Collapsible(*lines, title=title, collapsed=True, classes="closest")
 
     def show_error(self, message: str) -> None:
         """Replace the placeholder with an error line."""
@@ -125,13 +158,9 @@ class AnswerBubble(Vertical):
 
 
 def _head(answer: Answer) -> Content:
-    cue = f"confidence {confidence_label(answer.confidence, answer.answered)} ({answer.confidence:.2f})"
+    words = verdict_words(answer.confidence, answer.answered)
     if answer.answered:
-        return Content.assemble(("Answer", "bold $success"), ("   " + cue, "$text-muted"))
-    if not answer.sentences:
-        return Content.assemble(
-            ("Not found in the articles", "bold $warning"), ("   no sentence matched the question", "$text-muted")
-        )
-    return Content.assemble(
-        ("Not found in the articles", "bold $warning"), (f"   closest sentences, {cue}", "$text-muted")
-    )
+        verdict, _, rest = words.partition(" · ")
+        return Content.assemble((verdict, "bold $success"), (" · " + rest, DIM))
+    detail = "" if answer.sentences else " · no sentence matched the question"
+    return Content.assemble((words, "bold $warning"), (detail, DIM))

@@ -22,6 +22,11 @@ class PromptInput(Input):
         self._cursor = 0
         self._draft = ""
 
+    def recall(self, questions: list[str]) -> None:
+        """Start the history with ``questions`` (saved from earlier sessions), oldest first."""
+        self.history = [q for n, q in enumerate(questions) if n == 0 or questions[n - 1] != q]
+        self._cursor = len(self.history)
+
     def remember(self, question: str) -> None:
         """Add ``question`` to the history (not twice in a row) and reset the cursor."""
         if not self.history or self.history[-1] != question:

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from qa.types import Answer, Sentence
 from tui.messages import CitationSelected
-from tui.text import byline, one_line
+from tui.text import DIM, byline, one_line
 
 EMPTY = "The articles cited by the latest answer are listed here. Enter opens one at its sentence."
 
@@ -48,9 +48,9 @@ def source_content(source: Source) -> Content:
     ]
     meta = byline(sentence.source, sentence.published)
     if meta:
-        parts.append(("\n" + meta, "$text-muted"))
+        parts.append(("\n" + meta, DIM))
     if sentence.url:
-        parts.append(("\n" + one_line(sentence.url), "$text-muted underline"))
+        parts.append(("\n" + one_line(sentence.url), f"{DIM} underline"))
     return Content.assemble(*parts)
 
 
