@@ -72,7 +72,8 @@ def parse_command(text: str) -> Command | None:
     stripped = text.strip()
     if not stripped.startswith("/"):
         return None
-    head, _, rest = stripped.partition(" ")
+    head, *tail = stripped.split(maxsplit=1)
+    rest = tail[0] if tail else ""
     name = head.lower()
     if name not in COMMANDS:
         known = ", ".join(COMMANDS)
@@ -158,9 +159,19 @@ class CommandSuggester(Suggester):
                 if name.startswith(head.lower()) and name != head.lower():
                     return value + name[len(head) :] + (" " if name not in ("/clear", "/help") else "")
             return None
-        if head.lower() != "/source" or not rest:
+        typed = rest.lstrip().casefold()
+        if head.lower() != "/source" or not typed:
             return None
         for outlet in self.outlets:
-            if outlet.casefold().startswith(rest.casefold()) and len(outlet) > len(rest):
-                return value + outlet[len(rest) :]
+            tail = _after_prefix(outlet, typed)
+            if tail:
+                return value + tail
         return None
+
+
+def _after_prefix(name: str, typed: str) -> str | None:
+    """What follows the part of ``name`` that reads as ``typed`` ignoring case (ß = ss), if any does."""
+    for cut in range(len(name) + 1):
+        if name[:cut].casefold() == typed:
+            return name[cut:]
+    return None

@@ -287,7 +287,8 @@ def _connect(path: Path | None, busy_timeout: float) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.executescript(_SCHEMA + _SET_VERSION)
-        db.execute("SELECT count(*) FROM conversations").fetchone()
+        if db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("database disk image is malformed")
     except BaseException:
         db.close()
         raise

@@ -1,4 +1,4 @@
-"""The question box: an Input with history on Up/Down."""
+"""The question box: an Input with history on Up/Down and completion of /commands on Tab."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ class PromptInput(Input):
     BINDINGS = [
         Binding("up", "history(-1)", "Earlier question", show=False),
         Binding("down", "history(1)", "Later question", show=False),
+        Binding("tab", "complete", "Complete", show=False),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -33,6 +34,15 @@ class PromptInput(Input):
             self.history.append(question)
         self._cursor = len(self.history)
         self._draft = ""
+
+    def action_complete(self) -> None:
+        """Tab: take the greyed-out completion (a /command or an outlet name); without one, next widget."""
+        suggestion = self._suggestion
+        if suggestion and len(suggestion) > len(self.value) and self.cursor_at_end:
+            self.value = suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
 
     def action_history(self, step: int) -> None:
         """Show the previous (-1) or next (+1) question; past the newest, the unsent draft."""

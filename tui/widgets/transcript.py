@@ -61,6 +61,8 @@ class Transcript(VerticalScroll):
         self.hidden_turns = 0
         """Turns scrolled off for good (over :data:`MAX_TURNS_SHOWN`)."""
         self._unseen: int | None = None
+        self._following = False
+        """A new question is being scrolled into view (so its answer will be shown from the top)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Content(WELCOME), markup=False, id="welcome")
@@ -87,8 +89,13 @@ class Transcript(VerticalScroll):
         self.mount(QuestionBubble(turn, question), bubble)
         self._trim()
         if follow:
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+            self._following = True
+            self.call_after_refresh(self._follow)
         return bubble
+
+    def _follow(self) -> None:
+        self.scroll_end(animate=False, immediate=True)
+        self._following = False
 
     def add_answered(self, turn: int, question: str, answer: Answer | None, error: str | None) -> None:
         """Add a turn whose outcome is already known (a reopened conversation)."""
@@ -117,7 +124,7 @@ class Transcript(VerticalScroll):
         question = self.question(turn)
         if question is None:
             return
-        if self._in_view(question) or self._at_end():
+        if self._following or self._in_view(question) or self._at_end():
             self._unseen = None
             self.query_one("#new-answer").display = False
             self.call_after_refresh(self._show_from_top, turn)
@@ -197,7 +204,8 @@ class Transcript(VerticalScroll):
     def _show_from_top(self, turn: int) -> None:
         question = self.question(turn)
         if question is not None:
-            self.scroll_to_widget(question, top=True, animate=False, immediate=True)
+            # not immediate: after the next layout, when the answer's own height is known
+            self.scroll_to_widget(question, top=True, animate=False)
         self._seen()
 
     def _in_view(self, widget: Static) -> bool:
