@@ -12,7 +12,7 @@ from qa import Assistant
 from tui.app import NewsdeskApp
 from tui.history import FILE_NAME, History
 from tui.screens import ConversationsScreen
-from tui.widgets import AnswerBubble, CitationLine, PromptInput, QuestionBubble
+from tui.widgets import AnswerBubble, CitationLine, PromptInput, QuestionBubble, Transcript
 
 BRIDGE = "How much did the Harbor Street bridge repairs cost?"
 COMET = "Who discovered the comet?"
@@ -37,6 +37,10 @@ async def test_the_conversation_is_there_after_a_restart(
         await settle(pilot)
         assert questions(again) == [BRIDGE, COMET]
         assert [b.answer for b in again.query(AnswerBubble)] == answers, "the saved answers, exactly"
+        assert not any(b.has_class("-pending") for b in again.query(AnswerBubble))
+        assert not [s for s in again.query(".answer-head") if "Reading" in str(s.render())], "no stray placeholder"
+        view = again.query_one(Transcript).scrollable_content_region
+        assert view.contains_region(list(again.query(QuestionBubble))[-1].region), "opens on the latest question"
         assert again.current_turn == 2
         assert len(again.conversation.turns) == 1, "follow-ups lean on the reopened conversation's last answer"
         prompt = again.query_one(PromptInput)

@@ -209,7 +209,10 @@ class NewsdeskApp(App[None]):
         articles = list(getattr(self.assistant.data, "articles", []) or [])
         self.outlets = outlets_of(articles)
         self._suggester.outlets = self.outlets
-        self.query_one(Transcript).set_overview(overview_content(articles))
+        transcript = self.query_one(Transcript)
+        transcript.set_overview(overview_content(articles))
+        if self.turns and not self._pending:  # the overview pushed a reopened conversation down
+            transcript.call_after_refresh(transcript.jump_to_latest)
         self.status(self._ready_text())
         self._pump()
 

@@ -99,42 +99,64 @@ class ArticleLine(Static):
 
 
 class AnswerBubble(Vertical):
-    """An answer: pending, answered, declined ("Not found in the articles") or failed."""
+    """An answer: pending, answered, declined ("Not found in the articles") or failed.
 
-    def __init__(self, turn: int, *, waiting: bool) -> None:
+    It may be given its outcome before it is mounted (a reopened conversation): it then composes
+    straight into the answer.
+    """
+
+    def __init__(self, turn: int, *, waiting: bool, weak_below: float = LESS_RELATED_BELOW) -> None:
         super().__init__(classes="answer -pending")
         self.turn = turn
         self.answer: Answer | None = None
+        self.error: str | None = None
+        self.weak_below = weak_below
+        """Sentences after the first scoring under this are dim."""
         text = "Waiting for the index to load; your question will be answered then…" if waiting else "Reading…"
         self._head = Static(Content.styled(text, f"italic {DIM}"), markup=False, classes="answer-head")
 
     def compose(self) -> Any:
-        yield self._head
+        if self.answer is not None:
+            yield from self._answer_widgets(self.answer)
+        elif self.error is not None:
+            yield Static(literal(self.error, "$error"), markup=False, classes="answer-head")
+        else:
+            yield self._head
 
     def set_reading(self) -> None:
         """The question is being answered now."""
         self._head.update(Content.styled("Reading the articles…", f"italic {DIM}"))
 
-    def show(self, answer: Answer, weak_below: float = LESS_RELATED_BELOW) -> None:
-        """Replace the placeholder with ``answer``; later sentences scoring under ``weak_below`` are dim."""
+    def show(self, answer: Answer) -> None:
+        """Replace the placeholder with ``answer``."""
         self.answer = answer
-        self.remove_children()
         self.remove_class("-pending")
         self.add_class("-answered" if answer.answered else "-declined")
+        if self.is_mounted:
+            self.remove_children()
+            self.mount_all(self._answer_widgets(answer))
+
+    def show_error(self, message: str) -> None:
+        """Replace the placeholder with an error line."""
+        self.error = message
+        self.remove_class("-pending")
+        self.add_class("-error")
+        if self.is_mounted:
+            self.remove_children()
+            self.mount(Static(literal(message, "$error"), markup=False, classes="answer-head"))
+
+    def _answer_widgets(self, answer: Answer) -> list[Static | Collapsible]:
         head = Static(_head(answer), markup=False, classes="answer-head")
         if not answer.answered:
-            self.mount(head)
-            if answer.sentences:
-                self.mount(self._closest(answer))
-            return
-        widgets: list[Static] = [head]
+            return [head, self._closest(answer)] if answer.sentences else [head]
+        widgets: list[Static | Collapsible] = [head]
         for group in reading_order(answer.sentences):
             for number in group:
                 sentence = answer.sentences[number - 1]
-                kind = "-first" if number == 1 else "-weak" if sentence.score < weak_below else ""
+                kind = "-first" if number == 1 else "-weak" if sentence.score < self.weak_below else ""
                 widgets.append(CitationLine(self.turn, number, sentence, classes=kind))
             widgets.append(ArticleLine(answer.sentences[group[0] - 1]))
-        self.mount_all(widgets)
+        return widgets
 
     def _closest(self, answer: Answer) -> Collapsible:
         shown = answer.sentences[:CLOSEST_SHOWN]
@@ -144,13 +166,6 @@ class AnswerBubble(Vertical):
             lines.append(ArticleLine(sentence))
         title = f"the closest sentence{'s' if len(shown) > 1 else ''} (not an answer)"
         return Collapsible(*lines, title=title, collapsed=True, classes="closest")
-
-    def show_error(self, message: str) -> None:
-        """Replace the placeholder with an error line."""
-        self.remove_children()
-        self.remove_class("-pending")
-        self.add_class("-error")
-        self.mount(Static(literal(message, "$error"), markup=False, classes="answer-head"))
 
     def on_click(self) -> None:
         if self.answer is not None:

@@ -85,7 +85,9 @@ class Transcript(VerticalScroll):
 
     def add_turn(self, turn: int, question: str, *, waiting: bool, follow: bool = True) -> AnswerBubble:
         """Add the question and a placeholder for its answer (scrolled into view); return the placeholder."""
-        bubble = AnswerBubble(turn, waiting=waiting)
+        return self._add(turn, question, AnswerBubble(turn, waiting=waiting), follow)
+
+    def _add(self, turn: int, question: str, bubble: AnswerBubble, follow: bool) -> AnswerBubble:
         self.mount(QuestionBubble(turn, question), bubble)
         self._trim()
         if follow:
@@ -99,11 +101,12 @@ class Transcript(VerticalScroll):
 
     def add_answered(self, turn: int, question: str, answer: Answer | None, error: str | None) -> None:
         """Add a turn whose outcome is already known (a reopened conversation)."""
-        bubble = self.add_turn(turn, question, waiting=False, follow=False)
+        bubble = AnswerBubble(turn, waiting=False)
         if answer is not None:
             bubble.show(answer)
         else:
             bubble.show_error(error or "not answered (the chat closed first)")
+        self._add(turn, question, bubble, follow=False)
 
     def bubble(self, turn: int) -> AnswerBubble | None:
         """The answer bubble of ``turn``, if it is still shown."""
