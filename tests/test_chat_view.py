@@ -214,3 +214,26 @@ async def test_search_inside_an_article(tiny_assistant: Assistant, tmp_path: Pat
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ArticleScreen)
+
+
+async def test_only_the_latest_turns_stay_on_screen_and_a_click_brings_back_the_rest(
+    tiny_assistant: Assistant, tmp_path: Path
+) -> None:
+    from tui.widgets.transcript import MAX_TURNS_SHOWN
+
+    app = chat_app(tiny_assistant, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for n in range(MAX_TURNS_SHOWN + 2):
+            await ask(pilot, f"{COMET} ({n})")
+        shown = [q.turn for q in app.query(QuestionBubble)]
+        assert shown == list(range(3, MAX_TURNS_SHOWN + 3))
+        note = app.query_one("#hidden-turns", Static)
+        assert note.display and text(note).startswith("▲ 2 earlier questions not shown")
+        transcript = app.query_one(Transcript)
+        transcript.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click("#hidden-turns")
+        await settle(pilot)
+        assert [q.turn for q in app.query(QuestionBubble)] == list(range(1, MAX_TURNS_SHOWN + 3))
+        assert not note.display
+        assert app.query(AnswerBubble).first().answer == app.turns[0].answer

@@ -25,11 +25,20 @@ from qa.types import Answer
 from tui.commands import ChatFilters, Command, CommandError, CommandSuggester, apply_filter, parse_command, parse_k
 from tui.export import conversation_markdown, export_path, write_text
 from tui.history import History
-from tui.messages import AnswerFailed, AnswerReady, AssistantFailed, AssistantReady, CitationSelected, TurnSelected
+from tui.messages import (
+    AnswerFailed,
+    AnswerReady,
+    AssistantFailed,
+    AssistantReady,
+    CitationSelected,
+    ShowEarlier,
+    TurnSelected,
+)
 from tui.overview import outlets_of, overview_content
 from tui.screens import ArticleScreen, Cited, ConversationsScreen, HelpScreen, NoticeScreen
 from tui.text import DIM, citation_text, one_line
 from tui.widgets import PromptInput, SourcesPanel, StatusLine, Transcript
+from tui.widgets.transcript import MAX_TURNS_SHOWN
 
 AssistantFactory = Callable[[], Any]
 """Returns a loaded :class:`qa.Assistant` (called in a worker thread); tests pass a fake."""
@@ -184,9 +193,7 @@ class NewsdeskApp(App[None]):
         self.post_message(AssistantReady(assistant))
 
     @work(thread=True, group="answer", exit_on_error=False)
-    def answer_question(
-        self, turn: int, epoch: int, question: str, conversation: Any, options: dict[str, Any]
-    ) -> None:
+    def answer_question(self, turn: int, epoch: int, question: str, conversation: Any, options: dict[str, Any]) -> None:
         """Answer one question through the conversation, so follow-ups use earlier turns."""
         from index.errors import NewsdeskError
 
@@ -293,6 +300,18 @@ class NewsdeskApp(App[None]):
 
     def on_turn_selected(self, message: TurnSelected) -> None:
         self._select_turn(message.turn)
+
+    def on_show_earlier(self, message: ShowEarlier) -> None:
+        """Bring back the turns kept off screen, in batches of the transcript's size."""
+        transcript = self.query_one(Transcript)
+        last = transcript.hidden_turns
+        first = max(1, last - MAX_TURNS_SHOWN + 1)
+        batch = [
+            (n, self.turns[n - 1].question, self.turns[n - 1].answer, self.turns[n - 1].error)
+            for n in range(first, last + 1)
+        ]
+        if batch:
+            transcript.add_earlier(batch)
 
     def on_key(self, event: events.Key) -> None:
         """Typing on the chat screen always reaches the question box, wherever the focus was."""
@@ -435,9 +454,7 @@ class NewsdeskApp(App[None]):
         bar = self.query_one("#filters", Static)
         bar.display = self.filters.active
         bar.update(
-            Content.assemble(
-                ("Filter: ", "bold $accent"), (self.filters.describe(), ""), ("   /clear removes it", DIM)
-            )
+            Content.assemble(("Filter: ", "bold $accent"), (self.filters.describe(), ""), ("   /clear removes it", DIM))
         )
 
     # ---------------------------------------------------------------- citations
@@ -554,11 +571,14 @@ class NewsdeskApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("New conversation", "Start afresh; the current one stays saved (Ctrl+N)",
-                            self.action_new_conversation)
+        yield SystemCommand(
+            "New conversation", "Start afresh; the current one stays saved (Ctrl+N)", self.action_new_conversation
+        )
         yield SystemCommand("Conversations", "Reopen, rename or delete saved ones (Ctrl+L)", self.action_conversations)
         yield SystemCommand("Export conversation", "Save it as Markdown (Ctrl+S)", self.action_export)
-        yield SystemCommand("Copy citation", "The sentence under the cursor, or [1] (Ctrl+Y)", self.action_copy_citation)
+        yield SystemCommand(
+            "Copy citation", "The sentence under the cursor, or [1] (Ctrl+Y)", self.action_copy_citation
+        )
         yield SystemCommand("Sources", "Focus the sources panel (Ctrl+O)", self.action_focus_sources)
         yield SystemCommand("Help", "Keys, commands and what the verdict means (F1)", self.action_help)
 

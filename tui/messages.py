@@ -61,3 +61,8 @@ class TurnSelected(Message):
     """The user clicked an answer: its sources go in the sources panel."""
 
     turn: int
+
+
+@dataclass
+class ShowEarlier(Message):
+    """The user asked to see the turns kept off screen."""

@@ -19,18 +19,27 @@ from textual.geometry import Region
 from textual.widgets import Collapsible, Static
 
 from qa.types import Answer
-from tui.messages import CitationSelected
+from tui.messages import CitationSelected, ShowEarlier
 from tui.text import DIM
 from tui.widgets.bubbles import AnswerBubble, CitationLine, QuestionBubble
 
-MAX_TURNS_SHOWN = 20
-"""Older turns leave the screen (they stay in the saved conversation and in exports)."""
+MAX_TURNS_SHOWN = 10
+"""Older turns leave the screen (a click brings them back; they stay saved and in exports). Layout cost grows
+with the widgets on screen: at 10 turns, answer 100 shows about as fast as answer 1."""
 
 WELCOME = (
     "Ask a question about the articles. Every answer is made of sentences quoted word for word, "
     "numbered [1], [2], … — click one, or press its number (when not typing) to read it in its article.\n"
     "F1 help · /help filters and commands · Ctrl+L conversations"
 )
+
+
+class EarlierTurns(Static):
+    """"N earlier questions not shown": clicking it (or Home in the transcript) brings some back."""
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        self.post_message(ShowEarlier())
 
 
 class NewAnswerMarker(Static):
@@ -67,7 +76,7 @@ class Transcript(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Content(WELCOME), markup=False, id="welcome")
         yield Static("", markup=False, id="overview")
-        yield Static("", markup=False, id="hidden-turns")
+        yield EarlierTurns("", markup=False, id="hidden-turns")
         yield NewAnswerMarker("", markup=False, id="new-answer")
 
     def on_mount(self) -> None:
@@ -107,6 +116,24 @@ class Transcript(VerticalScroll):
         else:
             bubble.show_error(error or "not answered (the chat closed first)")
         self._add(turn, question, bubble, follow=False)
+
+    def add_earlier(self, turns: list[tuple[int, str, Answer | None, str | None]]) -> None:
+        """Bring back hidden turns (oldest first), above those shown; the view stays where it was."""
+        first = self.query(QuestionBubble).first() if self.query(QuestionBubble) else None
+        widgets: list[Static | AnswerBubble] = []
+        for turn, question, answer, error in turns:
+            bubble = AnswerBubble(turn, waiting=False)
+            if answer is not None:
+                bubble.show(answer)
+            else:
+                bubble.show_error(error or "not answered (the chat closed first)")
+            widgets += [QuestionBubble(turn, question), bubble]
+        if first is not None:
+            self.mount_all(widgets, before=first)
+        else:
+            self.mount_all(widgets)
+        self.hidden_turns -= len(turns)
+        self._note_hidden()
 
     def bubble(self, turn: int) -> AnswerBubble | None:
         """The answer bubble of ``turn``, if it is still shown."""
@@ -229,15 +256,19 @@ class Transcript(VerticalScroll):
         for widget in [*questions[:extra], *(b for b in self.query(AnswerBubble) if b.turn in gone)]:
             widget.remove()
         self.hidden_turns += extra
+        self._note_hidden()
+
+    def _note_hidden(self) -> None:
         note = self.query_one("#hidden-turns", Static)
+        count = self.hidden_turns
         note.update(
-            Content.styled(
-                f"{self.hidden_turns} earlier question{'s are' if self.hidden_turns > 1 else ' is'} not shown here; "
-                "Ctrl+S exports the whole conversation.",
-                f"italic {DIM}",
+            Content.assemble(
+                (f"▲ {count} earlier question{'s' if count > 1 else ''} not shown. ", f"italic {DIM}"),
+                ("Click here to show them", f"underline {DIM}"),
+                (" (kept off screen so the chat stays quick).", f"italic {DIM}"),
             )
         )
-        note.display = True
+        note.display = count > 0
 
     def _place(self, line: CitationLine | None) -> None:
         if self.cursor is not None:
