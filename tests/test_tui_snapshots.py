@@ -57,4 +57,4 @@ def test_no_index_notice(snap_compare: Any, tmp_path: Path) -> None:
         raise IndexNotFoundError("no index at .newsdesk (build one with: newsdesk index PATH --index .newsdesk)")
 
     app = NewsdeskApp(missing, index_label=".newsdesk", export_dir=tmp_path)
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -52,19 +52,28 @@ ABOUT = (
 
 
 def help_content() -> Content:
-    """The key table and a short explanation."""
-    width = max(len(key) for key, _ in KEYS)
+    """The whole help as one text (keys, commands, the explanation), e.g. for a test or an export."""
+    width = max(len(key) for key, _ in [*KEYS, *COMMAND_HELP])
     parts: list[tuple[str, str] | str] = [("newsdesk chat: keys\n\n", "bold")]
     for key, what in KEYS:
-        parts.append((f"  {key:<{width}}  ", "bold $accent"))
-        parts.append(what + "\n")
-    parts.append(("\nCommands (type them in the question box; Tab completes)\n\n", "bold"))
+        parts += [(f"  {key:<{width}}  ", "bold $accent"), what + "\n"]
+    parts.append(("\n" + COMMANDS_TITLE + "\n\n", "bold"))
     for key, what in COMMAND_HELP:
-        parts.append((f"  {key:<{width}}  ", "bold $accent"))
-        parts.append(what + "\n")
-    parts.append("\n" + ABOUT + "\n\n")
-    parts.append(("Esc or F1 closes this help.", DIM))
+        parts += [(f"  {key:<{width}}  ", "bold $accent"), what + "\n"]
+    parts += ["\n" + ABOUT + "\n\n", (CLOSE, DIM)]
     return Content.assemble(*parts)
+
+
+COMMANDS_TITLE = "Commands (type them in the question box; Tab completes)"
+CLOSE = "Esc or F1 closes this help."
+
+
+def _table(rows: list[tuple[str, str]]) -> Grid:
+    """Keys in one column, what they do in the other: long lines wrap inside their own column."""
+    cells: list[Static] = []
+    for key, what in rows:
+        cells += [Static(Content.styled(key, "bold $accent"), classes="help-key"), Static(Content(what))]
+    return Grid(*cells, classes="help-table")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -74,7 +83,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(help_content(), markup=False)
+            yield Static(Content.styled("newsdesk chat: keys", "bold"), classes="help-title")
+            yield _table(KEYS)
+            yield Static(Content.styled(COMMANDS_TITLE, "bold"), classes="help-title")
+            yield _table(COMMAND_HELP)
+            yield Static(Content(ABOUT), classes="help-about")
+            yield Static(Content.styled(CLOSE, DIM))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss()
