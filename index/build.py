@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 
@@ -147,7 +147,7 @@ def model_info(embedder: Embedder) -> ModelInfo:
     )
 
 
-def check_model(index_dir: Path, built_with: ModelInfo, embedder: Embedder) -> None:
+def check_model(index_dir: Path | str, built_with: ModelInfo, embedder: Embedder) -> None:
     """Refuse an embedder that differs from the one that built the index."""
     wanted = model_info(embedder)
     if built_with.backend != wanted.backend:
@@ -182,7 +182,7 @@ def update_index(
     started = time.monotonic()
     loaded = load_paths(paths, progress=progress)
     if not loaded.articles:
-        raise NoArticlesError(_no_articles_message(paths, loaded.problems))
+        raise NoArticlesError(no_articles_message(paths, loaded.problems))
     with store.write_lock(index_dir, wait=wait, notify=notify):
         report = UpdateReport(problems=list(loaded.problems))
         if progress and store.exists(index_dir):
@@ -201,25 +201,7 @@ def update_index(
             report.problems.append(Problem(damage, "the index was damaged; rebuilt from the paths given", skipped=False))
             if notify is not None:
                 notify(f"warning: {damage}; rebuilding the index from the paths given")
-        incoming = {a.id: a for a in loaded.articles}
-        kept: list[tuple[Article, str, int | None]] = []  # article, hash, row in old (None = embed)
-        old_rows = {a.id: i for i, a in enumerate(old.articles)} if old else {}
-        old_hashes = old.hashes if old else []
-        for i, article in enumerate(old.articles if old else []):
-            new = incoming.pop(article.id, None)
-            if new is None:
-                kept.append((article, old_hashes[i], i))
-            elif new.content_hash == old_hashes[i]:
-                report.unchanged += 1
-                kept.append((article, old_hashes[i], i))
-            else:
-                report.updated += 1
-                reuse = i if new.text_hash == article.text_hash else None
-                kept.append((new, new.content_hash, reuse))
-        for article in incoming.values():
-            report.added += 1
-            kept.append((article, article.content_hash, None))
-        del old_rows
+        kept = plan_update(old.articles if old else [], old.hashes if old else [], loaded.articles, report)
         if old is not None and report.added == 0 and report.updated == 0:
             report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
             report.seconds = time.monotonic() - started
@@ -232,6 +214,47 @@ def update_index(
         report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         report.seconds = time.monotonic() - started
         return report
+
+
+Kept = list[tuple[Article, str, int | None]]
+"""What a new generation holds: each article, its content hash, and its row in the old one (None: embed it)."""
+
+
+def plan_update(old_articles: Sequence[Article], old_hashes: Sequence[str], incoming: Sequence[Article],
+                report: UpdateReport) -> Kept:
+    """Old articles (replaced where an incoming one has the same id) then the new ones; counts go to ``report``."""
+    by_id = {a.id: a for a in incoming}
+    kept: Kept = []
+    for i, article in enumerate(old_articles):
+        new = by_id.pop(article.id, None)
+        if new is None:
+            kept.append((article, old_hashes[i], i))
+        elif new.content_hash == old_hashes[i]:
+            report.unchanged += 1
+            kept.append((article, old_hashes[i], i))
+        else:
+            report.updated += 1
+            reuse = i if new.text_hash == article.text_hash else None
+            kept.append((new, new.content_hash, reuse))
+    for article in by_id.values():
+        report.added += 1
+        kept.append((article, article.content_hash, None))
+    return kept
+
+
+class Previous(Protocol):
+    """What :func:`assemble` reads from the generation before (local files or a database)."""
+
+    articles: list[Article]
+    sentences: np.ndarray
+    chunks: np.ndarray
+
+    @property
+    def sentence_vectors(self) -> _AllVectors: ...
+
+
+class _AllVectors(Protocol):
+    def all(self) -> np.ndarray: ...
 
 
 def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> tuple[list[str], list[str]]:
@@ -252,7 +275,7 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
         return removed, missing
 
 
-def _no_articles_message(paths: Sequence[str | Path], problems: list[Problem]) -> str:
+def no_articles_message(paths: Sequence[str | Path], problems: list[Problem]) -> str:
     where = ", ".join(str(p) for p in paths) or "(no paths)"
     reason = f"; first problem: {problems[0]}" if problems else ""
     return f"no articles found in {where} (accepted: {', '.join(ACCEPTED_SUFFIXES)}){reason}"
@@ -286,8 +309,8 @@ def _load_existing(index_dir: Path, embedder: Embedder) -> IndexData | None:
 
 
 def assemble(
-    kept: list[tuple[Article, str, int | None]],
-    old: IndexData | None,
+    kept: Kept,
+    old: Previous | None,
     embedder: Embedder,
     params: ChunkParams,
     progress: ProgressFn | None,

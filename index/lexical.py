@@ -76,6 +76,17 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, mmap=False, show_progress=False)
         return cls(bm25, num_docs)
 
+    def postings(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """``(vocabulary, indptr, indices, scores)``: term ``t``'s units are ``indices[indptr[t]:indptr[t+1]]``
+        with their BM25 scores in ``scores`` (as bm25s computed them at build time)."""
+        matrix = self._bm25.scores
+        return (
+            dict(self._vocab),
+            np.asarray(matrix["indptr"], dtype=np.int64),
+            np.asarray(matrix["indices"], dtype=np.int64),
+            np.asarray(matrix["data"], dtype=np.float32),
+        )
+
     def term_ids(self, query_terms: Sequence[str]) -> list[int]:
         return [self._vocab[t] for t in query_terms if t in self._vocab]
 

@@ -31,25 +31,29 @@ def cli(ctx: click.Context) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
 @click.option("--wait", default=300.0, show_default=True, help="Seconds to wait for another writer.")
-def index_command(paths: tuple[Path, ...], index_dir: Path | None, wait: float) -> None:
+def index_command(paths: tuple[Path, ...], index_dir: str | None, wait: float) -> None:
     """Add or update the articles in PATHS (files or folders); unchanged ones are not re-embedded."""
-    from index import store
-    from index.build import Progress, update_index
+    from index import location, store
+    from index.build import Progress
     from qa.embedding import embedder_for
     from qa.safe_text import visible
 
     settings = settings_for(index_dir)
     embedder = embedder_for(settings)
-    before = store.current_generation_or_none(settings.index)
+    database = location.is_database(settings.index)
+    before = None if database else store.current_generation_or_none(settings.index)
     try:
-        report = update_index(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
+        report = location.update(settings.index, list(paths), embedder, progress=Progress(), notify=stderr, wait=wait)
     except KeyboardInterrupt:
-        stderr(visible(_interrupted(settings.index, before)))
+        if database:  # one transaction: nothing of this run was committed
+            stderr(f"newsdesk: interrupted; the index in {location.describe(settings.index)} is unchanged")
+        else:
+            stderr(visible(_interrupted(settings.index, before)))
         raise click.exceptions.Exit(130) from None
 
     for problem in report.problems:  # paths and reasons come from the disk: control codes shown as escapes
         stderr(visible(f"{'skipped' if problem.skipped else 'warning'}: {problem}"))
-    stderr(f"indexed {settings.index}: {report.summary()}")
+    stderr(f"indexed {location.describe(settings.index)}: {report.summary()}")
 
 
 def _interrupted(index_dir: Path, before: int | None) -> str:
@@ -77,7 +81,7 @@ def _interrupted(index_dir: Path, before: int | None) -> str:
 @filter_options
 def ask_command(
     question: str,
-    index_dir: Path | None,
+    index_dir: str | None,
     k: int | None,
     as_json: bool,
     sources: tuple[str, ...],
@@ -124,7 +128,7 @@ def question_from_stdin() -> str:
 
 @cli.command("chat")
 @index_option
-def chat_command(index_dir: Path | None) -> None:
+def chat_command(index_dir: str | None) -> None:
     """Open the chat in the terminal (Textual)."""
     from tui.app import run
 

@@ -30,7 +30,7 @@ from newsdesk.options import filter_options, index_option, settings_for, stderr
     "--copies", is_flag=True, help="Only syndicated copies (same story, several articles), with the ids of the others."
 )
 def list_command(
-    index_dir: Path | None,
+    index_dir: str | None,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
@@ -64,7 +64,7 @@ def list_command(
 @index_option
 @click.option("--raw", is_flag=True, help="Only the stored text, byte for byte (no header, no escaping).")
 @click.option("--json", "as_json", is_flag=True, help="The article as one JSON object (with its text).")
-def show_command(article_id: str, index_dir: Path | None, raw: bool, as_json: bool) -> None:
+def show_command(article_id: str, index_dir: str | None, raw: bool, as_json: bool) -> None:
     """Print article ID as stored: a header (title, outlet, date, url), then the text citations index into.
 
     Control characters in the article are shown as visible escapes unless --raw or --json.
@@ -90,12 +90,12 @@ def show_command(article_id: str, index_dir: Path | None, raw: bool, as_json: bo
 @click.argument("article_ids", metavar="ID...", nargs=-1, required=True)
 @index_option
 @click.option("--wait", default=300.0, show_default=True, help="Seconds to wait for another writer.")
-def remove_command(article_ids: tuple[str, ...], index_dir: Path | None, wait: float) -> None:
+def remove_command(article_ids: tuple[str, ...], index_dir: str | None, wait: float) -> None:
     """Delete the articles ID... from the index (nothing is re-embedded).
 
     All or nothing: if any id is unknown, nothing is removed and the command exits 2.
     """
-    from index.build import remove_articles
+    from index import location
     from qa.embedding import embedder_for
 
     settings = settings_for(index_dir)
@@ -107,11 +107,12 @@ def remove_command(article_ids: tuple[str, ...], index_dir: Path | None, wait: f
         hint = _suggest(missing[0], articles) if len(missing) == 1 else " (see: newsdesk list)"
         raise BadInputError(_safe(f"unknown article id{'s' if len(missing) > 1 else ''} {names}; nothing removed{hint}"))
     embedder = embedder_for(settings)
-    removed, not_found = remove_articles(settings.index, article_ids, embedder)
+    removed, not_found = location.remove(settings.index, article_ids, embedder)
     if not_found:  # removed by another writer between our check and the lock
         stderr(_safe(f"already gone: {', '.join(not_found)}"))
     left = len(present) - len(removed)
-    stderr(_safe(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''} from {settings.index}: "
+    stderr(_safe(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''} from "
+                 f"{location.describe(settings.index)}: "
                    f"{', '.join(removed)}; {left} left"))
 
 
@@ -122,10 +123,10 @@ def select(articles: list[Article], sources: tuple[str, ...], since: str | None,
     return ArticleFilter.of(sources, since, until).select(articles)
 
 
-def _load_articles(index_dir: Path | None) -> list[Article]:
-    from index import store
+def _load_articles(index_dir: str | None) -> list[Article]:
+    from index import location
 
-    return store.load(settings_for(index_dir).index).articles
+    return location.open_index(settings_for(index_dir).index).articles
 
 
 def _summary(article: Article) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from newsdesk.options import filter_options, index_option, open_or_build, settin
 @filter_options
 def eval_command(
     questions_file: Path,
-    index_dir: Path | None,
+    index_dir: str | None,
     predictions: Path | None,
     report: Path | None,
     as_json: bool,

@@ -10,13 +10,14 @@ import click
 
 
 def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--index DIR`` (default ``$NEWSDESK_INDEX``, else ``./.newsdesk``)."""
+    """``--index DIR|URL`` (default ``$NEWSDESK_INDEX``, else ``./.newsdesk``)."""
     return click.option(
         "--index",
         "index_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=str,
         default=None,
-        help="Index directory (default: $NEWSDESK_INDEX, else ./.newsdesk).",
+        metavar="DIR|URL",
+        help="Index directory or postgresql://user@host:port/db (default: $NEWSDESK_INDEX, else ./.newsdesk).",
     )(func)
 
 
@@ -29,11 +30,12 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def settings_for(index_dir: Path | None) -> Any:
+def settings_for(index_dir: str | Path | None) -> Any:
+    from index.location import parse
     from qa.config import Settings
 
     settings = Settings()
-    return settings.model_copy(update={"index": index_dir}) if index_dir is not None else settings
+    return settings.model_copy(update={"index": parse(index_dir)}) if index_dir is not None else settings
 
 
 def stderr(message: str) -> None:
@@ -42,11 +44,11 @@ def stderr(message: str) -> None:
 
 def open_or_build(settings: Any) -> Any:
     """Open the index, first building it from ./corpus when there is none yet."""
-    from index import store
+    from index import location
     from index.build import Progress
     from qa.assistant import Assistant
 
-    if not store.exists(settings.index) and Path("corpus").is_dir():
+    if not location.is_database(settings.index) and not location.exists(settings.index) and Path("corpus").is_dir():
         stderr(f"no index at {settings.index} yet; building it from ./corpus")
         return Assistant.build(["corpus"], settings=settings, progress=Progress())
     return Assistant.open(settings=settings)

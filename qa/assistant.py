@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store
-from index.build import ProgressFn, UpdateReport, check_model, update_index
+from index import location
+from index.build import ProgressFn, UpdateReport, check_model
 from index.embed.embedder import Embedder
 from index.errors import QuestionError
 from index.storage import IndexView
@@ -57,9 +57,9 @@ class Assistant:
     ) -> Assistant:
         """Open an existing index (checksums verified); raises IndexNotFoundError if there is none."""
         settings = _settings(settings, index_dir)
-        data = store.load(settings.index)
+        data = location.open_index(settings.index)
         embedder = embedder or embedder_for(settings)
-        check_model(settings.index, data.model, embedder)
+        check_model(location.describe(settings.index), data.model, embedder)
         return cls(data, embedder, settings)
 
     @classmethod
@@ -360,13 +360,13 @@ def index(
     """Add or update articles in the configured index (``newsdesk index``)."""
     settings = settings or Settings()
     embedder = embedder or embedder_for(settings)
-    return update_index(settings.index, paths, embedder, progress=progress)
+    return location.update(settings.index, paths, embedder, progress=progress)
 
 
 def _settings(settings: Settings | None, index_dir: str | Path | None) -> Settings:
     settings = settings or Settings()
     if index_dir is not None:
-        settings = settings.model_copy(update={"index": Path(index_dir)})
+        settings = settings.model_copy(update={"index": location.parse(index_dir)})
     return settings
 
 

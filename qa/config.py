@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.embed.embedder import DEFAULT_BACKEND
@@ -15,7 +15,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
 
-    index: Path = Field(Path(".newsdesk"), description="Index directory (NEWSDESK_INDEX).")
+    index: Path | str = Field(
+        Path(".newsdesk"),
+        description="Index directory, or a postgresql://user@host:port/db URL (NEWSDESK_INDEX).",
+    )
     model: Path | None = Field(
         None, description="Local sentence-transformers folder; default: the bundled all-MiniLM-L6-v2."
     )
@@ -39,3 +42,11 @@ class Settings(BaseSettings):
             "the feature ranker alone, as before the reader)."
         ),
     )
+
+    @field_validator("index", mode="before")
+    @classmethod
+    def _location(cls, value: object) -> Path | str:
+        """A postgresql:// URL stays text (a Path would fold its ``//``); anything else is a folder."""
+        from index.location import parse
+
+        return parse(value) if isinstance(value, str | Path) else value  # type: ignore[return-value]

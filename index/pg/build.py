@@ -1,0 +1,119 @@
+"""Add, update and remove articles of an index kept in PostgreSQL: the local build's steps, then one transaction.
+
+Unchanged articles keep their vectors (read back from the database); only new or changed text is
+embedded. Writers take a PostgreSQL advisory lock, so two ``newsdesk index`` runs against one
+database wait for each other; readers are never blocked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, no_articles_message, plan_update
+from index.chunking import ChunkParams
+from index.embed.embedder import Embedder
+from index.errors import IndexNotFoundError, NoArticlesError
+from index.ingest.articles import load_paths
+from index.pg.store import PgIndex, connect, read_meta, redact, write, writer_lock
+from index.store import IndexData
+
+
+def update_pg(
+    dsn: str,
+    paths: Sequence[str | Path],
+    embedder: Embedder,
+    *,
+    params: ChunkParams | None = None,
+    progress: ProgressFn | None = None,
+    notify: Callable[[str], None] | None = None,
+    wait: float = 300.0,
+) -> UpdateReport:
+    """Add or update the articles under ``paths`` in the database's index (created on first use)."""
+    started = time.monotonic()
+    loaded = load_paths(paths, progress=progress)
+    if not loaded.articles:
+        raise NoArticlesError(no_articles_message(paths, loaded.problems))
+    db = connect(dsn)
+    try:
+        with writer_lock(db, wait):
+            report = UpdateReport(problems=list(loaded.problems))
+            old = _open_existing(db, dsn, embedder)
+            try:
+                kept = plan_update(old.articles if old else [], old.hashes if old else [], loaded.articles, report)
+                if old is not None and report.added == 0 and report.updated == 0:
+                    report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
+                    report.seconds = time.monotonic() - started
+                    return report
+                chunk_params = ChunkParams(**old.chunk_params) if old and old.chunk_params else params or ChunkParams()
+                data = assemble(kept, old, embedder, chunk_params, progress, report)
+            finally:
+                if old is not None:
+                    old.close()
+            report.generation = _save(db, data, progress)
+            report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+            report.seconds = time.monotonic() - started
+            return report
+    finally:
+        db.close()
+
+
+def remove_pg(dsn: str, ids: Iterable[str], embedder: Embedder) -> tuple[list[str], list[str]]:
+    """Delete articles by id from the database's index; returns ``(removed, not_found)``."""
+    wanted = list(dict.fromkeys(ids))
+    db = connect(dsn)
+    try:
+        with writer_lock(db, 300.0):
+            old = _open_existing(db, dsn, embedder)
+            if old is None:
+                raise IndexNotFoundError(f"no index in {redact(dsn)}")
+            try:
+                present = {a.id for a in old.articles}
+                removed = [i for i in wanted if i in present]
+                missing = [i for i in wanted if i not in present]
+                if not removed:
+                    return removed, missing
+                drop = set(removed)
+                kept: Kept = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
+                report = UpdateReport(removed=len(removed))
+                data = assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
+            finally:
+                old.close()
+            _save(db, data, None)
+            return removed, missing
+    finally:
+        db.close()
+
+
+def _open_existing(db: object, dsn: str, embedder: Embedder) -> PgIndex | None:
+    if "generation" not in read_meta(db):
+        return None
+    old = PgIndex(dsn)
+    try:
+        check_model(redact(dsn), old.model, embedder)
+    except BaseException:
+        old.close()
+        raise
+    return old
+
+
+def _save(db: object, data: IndexData, progress: ProgressFn | None) -> int:
+    def say(what: str) -> None:
+        if progress:
+            progress(0, 0, what)
+
+    return write(
+        db,
+        model=data.model,
+        chunk_params=data.chunk_params,
+        articles=data.articles,
+        hashes=data.hashes,
+        sentences=data.sentences,
+        chunks=data.chunks,
+        sentence_vectors=data.sentence_vectors.all(),
+        chunk_vectors=data.chunk_vectors.all(),
+        sentence_bm25=data.sentence_bm25,
+        chunk_bm25=data.chunk_bm25,
+        progress=say,
+    )
