@@ -119,7 +119,11 @@ class NewsdeskApp(App[None]):
 
     @property
     def index_key(self) -> str:
-        """What saved conversations are tied to: the index folder, resolved."""
+        """What saved conversations are tied to: the index folder, resolved (a database: its URL, no password)."""
+        from index.location import describe, is_database
+
+        if is_database(self.index_label):
+            return describe(self.index_label)
         try:
             return str(Path(self.index_label).resolve())
         except (OSError, RuntimeError):
@@ -623,9 +627,11 @@ def make_app(settings: Settings, *, export_dir: Path | None = None, data_dir: Pa
         return Assistant.open(settings=settings)
 
     explicit_k = settings.top_k if "top_k" in settings.model_fields_set else None
-    return NewsdeskApp(
-        factory, index_label=str(settings.index), export_dir=export_dir, data_dir=data_dir, top_k=explicit_k
-    )
+    from index.location import describe
+
+    # a database URL is shown (and conversations are tied to it) without its password
+    label = describe(settings.index)
+    return NewsdeskApp(factory, index_label=label, export_dir=export_dir, data_dir=data_dir, top_k=explicit_k)
 
 
 def run(settings: Settings) -> None:

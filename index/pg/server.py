@@ -67,6 +67,22 @@ class LocalServer:
         self._create_database()
         return self.dsn()
 
+    def start_replica_of(self, primary: LocalServer) -> str:
+        """Make this server a streaming, read-only replica of ``primary`` (``pg_basebackup -R``) and start it."""
+        binaries = bin_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        user = _run_as()
+        if user is not None:
+            _give(self.folder, user)
+        if not (self.data / "PG_VERSION").exists():
+            _run(user, [str(binaries / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                        "-D", str(self.data), "-R", "-X", "stream", "-c", "fast"], "pg_basebackup")
+        if not self.running():
+            options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder.resolve()}"
+            _run(user, [str(binaries / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
+                        "-w", "-t", "60", "start"], "pg_ctl start (replica)", log=self.log)
+        return self.dsn()
+
     def stop(self) -> bool:
         """Stop the server if it runs; True when it was running."""
         if not self.running():

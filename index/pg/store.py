@@ -46,7 +46,9 @@ SENTENCES, CHUNKS = 1, 2
 
 
 class DatabaseError(NewsdeskError):
-    """The database cannot be used (unreachable, refused, no pgvector); one line, no password."""
+    """The database cannot be used (unreachable, refused, no pgvector); one line, no password; exit 2."""
+
+    exit_code = 2
 
 
 def redact(dsn: str) -> str:
