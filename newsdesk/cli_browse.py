@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
