@@ -61,11 +61,18 @@ def _start(index: Path, env: dict[str, str]) -> float | None:
     return round(time.perf_counter() - started, 3)
 
 
-def _ask(question: str) -> str:
+def _ask(question: str, timeout: float = 30.0) -> str:
+    """Ask in the chat and return the screen once the answer is in (not while reading)."""
     subprocess.run(["tmux", "send-keys", "-t", SESSION, "-l", question], check=True)
     subprocess.run(["tmux", "send-keys", "-t", SESSION, "Enter"], check=True)
-    _wait_for("Ready", 30)
-    time.sleep(0.6)
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        pane = _pane()
+        busy = "Answering" in pane or "Reading" in pane
+        if not busy and f"You  {question[:40]}" in pane and "Ready" in pane:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
     return _pane()
 
 

@@ -11,6 +11,7 @@ from tui_snapshot_app import ask, chat_app, settle
 from qa import Assistant
 from tui.app import NewsdeskApp
 from tui.history import FILE_NAME, History
+from tui.messages import ShowEarlier
 from tui.screens import ConversationsScreen
 from tui.widgets import AnswerBubble, CitationLine, PromptInput, QuestionBubble, Transcript
 
@@ -190,3 +191,105 @@ async def test_a_history_that_fails_mid_session_keeps_the_chat_going(tiny_assist
         await ask(pilot, COMET)
         assert app.turns[-1].answer is not None
         assert any("could not be saved" in n.message for n in app._notifications)
+
+
+async def test_a_long_conversation_reopens_with_only_the_latest_turns_and_brings_back_the_rest(
+    tiny_assistant: Assistant, tmp_path: Path, _own_data_dir: Path
+) -> None:
+    from textual.widgets import Static
+
+    from tui.widgets.transcript import MAX_TURNS_SHOWN
+
+    history = History.open(_own_data_dir)
+    app = chat_app(tiny_assistant, tmp_path)
+    key = app.index_key
+    conversation = history.start(key, "long one")
+    answer = tiny_assistant.ask(COMET)
+    for n in range(1, 26):
+        number = history.ask(conversation, f"question {n}")
+        history.settle(conversation, number, answer)
+    history.close()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)  # the view settles on the latest question first
+        assert [q.turn for q in app.query(QuestionBubble)] == list(range(26 - MAX_TURNS_SHOWN, 26))
+        note = app.query_one("#hidden-turns", Static)
+        assert str(note.render()).startswith(f"▲ {25 - MAX_TURNS_SHOWN} earlier questions")
+        for _ in range(2):  # as a click on the note does (the click itself: test_chat_view)
+            note.post_message(ShowEarlier())
+            await settle(pilot)
+        turns = [q.turn for q in app.query(QuestionBubble)]
+        assert turns == list(range(1, 26)), "every turn once, in order"
+        assert [q.question for q in app.query(QuestionBubble)][:2] == ["question 1", "question 2"]
+
+
+async def test_an_answer_that_arrives_after_switching_is_saved_to_its_own_conversation(
+    tiny_assistant: Assistant, tmp_path: Path
+) -> None:
+    import threading
+
+    gate = threading.Event()
+    app = chat_app(tiny_assistant, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        real_ask = app.conversation.ask
+
+        def slow_ask(question: str, **options: object) -> object:
+            gate.wait(10)
+            return real_ask(question, **options)
+
+        app.conversation.ask = slow_ask
+        prompt = app.query_one(PromptInput)
+        prompt.value = BRIDGE
+        await pilot.press("enter")
+        await pilot.pause()
+        first = app.conversation_id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        gate.set()
+        await settle(pilot)
+        assert questions(app) == [], "the new conversation shows nothing of the old one"
+        assert app.history is not None and first is not None
+        saved = app.history.turns(first)
+        assert [t.question for t in saved] == [BRIDGE] and saved[0].answer is not None
+
+
+def test_two_windows_adding_to_one_conversation_keep_both_turns(_own_data_dir: Path, tiny_assistant: Assistant) -> None:
+    one, two = History.open(_own_data_dir), History.open(_own_data_dir)
+    conversation = one.start("/idx", "shared")
+    first = one.ask(conversation, COMET)
+    second = two.ask(conversation, "What is the capital of Mongolia?")
+    assert (first, second) == (1, 2)
+    one.settle(conversation, first, tiny_assistant.ask(COMET))
+    two.settle(conversation, second, error="not found")
+    turns = one.turns(conversation)
+    assert [(t.question, t.answer is not None, t.error) for t in turns] == [
+        (COMET, True, None),
+        ("What is the capital of Mongolia?", False, "not found"),
+    ]
+
+
+async def test_a_history_locked_during_the_session_gives_a_notice_not_a_crash(
+    tiny_assistant: Assistant, tmp_path: Path, _own_data_dir: Path
+) -> None:
+    app = chat_app(tiny_assistant, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, BRIDGE)
+        assert app.history is not None
+        app.history._db.execute("PRAGMA busy_timeout = 50")
+        holder = sqlite3.connect(str(_own_data_dir / FILE_NAME))
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            await pilot.press("d")
+            await pilot.pause()
+            assert app.is_running
+            assert any("could not be changed" in n.message for n in app._notifications)
+            await pilot.press("escape")
+            await pilot.pause()
+            await ask(pilot, "/k 3")
+            assert app.is_running and app.top_k == 3
+        finally:
+            holder.rollback()
+            holder.close()

@@ -98,7 +98,7 @@ def distance(colour: str, other: str) -> float:
     return abs(luminance(colour) - luminance(other))
 
 
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord", "solarized-light"])
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord", "solarized-light", "solarized-dark"])
 async def test_dim_text_is_dimmer_than_the_sentences(tiny_assistant: Assistant, tmp_path: Path, theme: str) -> None:
     app = chat_app(tiny_assistant, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -109,8 +109,10 @@ async def test_dim_text_is_dimmer_than_the_sentences(tiny_assistant: Assistant, 
     sentence = next(fill for t, fill in runs if "The repairs cost" in t or "Harbor Street bridge reopened" in t)
     meta = [fill for t, fill in runs if "· 2025-03-14 ·" in t]  # the byline under a cited sentence
     verdict_detail = [fill for t, fill in runs if "sure [1] answers it" in t]
-    assert meta and verdict_detail
-    for fill in [*meta, *verdict_detail]:
+    welcome = [fill for t, fill in runs if "Ask a question about the articles" in t]
+    weak = [fill for t, fill in runs if "Board chair Luis Ortega" in t]  # [5], scored under an even chance
+    assert meta and verdict_detail and welcome and weak
+    for fill in [*meta, *verdict_detail, *welcome, *weak]:
         assert distance(fill, background) < distance(sentence, background), (theme, fill, sentence)
 
 
@@ -237,3 +239,21 @@ async def test_only_the_latest_turns_stay_on_screen_and_a_click_brings_back_the_
         assert [q.turn for q in app.query(QuestionBubble)] == list(range(1, MAX_TURNS_SHOWN + 3))
         assert not note.display
         assert app.query(AnswerBubble).first().answer == app.turns[0].answer
+
+
+async def test_not_found_offers_only_its_two_closest_sentences(tiny_assistant: Assistant, tmp_path: Path) -> None:
+    from tui.widgets import SourcesPanel
+
+    app = chat_app(tiny_assistant, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, "/k 8")
+        await ask(pilot, "What is the capital of Mongolia?")
+        answer = app.turns[-1].answer
+        assert answer is not None and not answer.answered and len(answer.sentences) > 2
+        panel = app.query_one(SourcesPanel)
+        assert sorted(n for s in panel.sources for n in s.numbers) == [1, 2]
+        app.query_one(Transcript).focus()
+        await pilot.press("5")
+        await pilot.pause()
+        assert not isinstance(app.screen, ArticleScreen)
+        assert any("no citation [5]" in n.message for n in app._notifications)

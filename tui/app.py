@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from tui.messages import (
 )
 from tui.overview import outlets_of, overview_content
 from tui.screens import ArticleScreen, Cited, ConversationsScreen, HelpScreen, NoticeScreen
-from tui.text import DIM, citation_text, one_line
+from tui.text import DIM, citation_text, one_line, shown_sentences
 from tui.widgets import PromptInput, SourcesPanel, StatusLine, Transcript
 from tui.widgets.transcript import MAX_TURNS_SHOWN
 
@@ -63,6 +63,12 @@ class Turn:
     epoch: int
     answer: Answer | None = None
     error: str | None = None
+    conversation: int | None = None
+    """The saved conversation it belongs to."""
+    saved: int | None = None
+    """Its turn number in the saved conversation."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """``k`` and the filters in force when it was asked."""
 
 
 class NewsdeskApp(App[None]):
@@ -197,18 +203,18 @@ class NewsdeskApp(App[None]):
         self.post_message(AssistantReady(assistant))
 
     @work(thread=True, group="answer", exit_on_error=False)
-    def answer_question(self, turn: int, epoch: int, question: str, conversation: Any, options: dict[str, Any]) -> None:
+    def answer_question(self, turn: int, epoch: int, item: Turn, conversation: Any) -> None:
         """Answer one question through the conversation, so follow-ups use earlier turns."""
         from index.errors import NewsdeskError
 
         try:
-            answer = conversation.ask(question, **options)
+            answer = conversation.ask(item.question, **item.options)
         except NewsdeskError as exc:
-            self.post_message(AnswerFailed(turn, epoch, str(exc)))
+            self.post_message(AnswerFailed(turn, epoch, str(exc), item))
         except Exception as exc:  # noqa: BLE001 - shown in the transcript
-            self.post_message(AnswerFailed(turn, epoch, f"internal error: {type(exc).__name__}: {exc}"))
+            self.post_message(AnswerFailed(turn, epoch, f"internal error: {type(exc).__name__}: {exc}", item))
         else:
-            self.post_message(AnswerReady(turn, epoch, answer))
+            self.post_message(AnswerReady(turn, epoch, answer, item))
 
     # ---------------------------------------------------------------- events
 
@@ -239,18 +245,18 @@ class NewsdeskApp(App[None]):
             return
         prompt = self.query_one(PromptInput)
         prompt.remember(text)
-        prompt.value = ""
         try:
             command = parse_command(text)
         except CommandError as exc:
-            self.status(str(exc), "error")
+            self.status(str(exc), "error")  # the command stays in the box to be corrected
             return
+        prompt.value = ""
         if command is not None:
             self._run_command(command)
             return
-        self.turns.append(Turn(text, self.epoch))
+        self.turns.append(Turn(text, self.epoch, options=self._options()))
         turn = len(self.turns)
-        self._save_turn(turn)
+        self._save_question(self.turns[-1])
         self.query_one(Transcript).add_turn(turn, text, waiting=self.assistant is None)
         self._pending.append(turn)
         self._pump()
@@ -265,18 +271,23 @@ class NewsdeskApp(App[None]):
         if bubble is not None:
             bubble.set_reading()
         self.status(f"Answering question {turn}…", "busy")
+        self.answer_question(turn, self.epoch, self.turns[turn - 1], self.conversation)
+
+    def _options(self) -> dict[str, Any]:
+        """``k`` and the filters now: a question keeps those it was asked with."""
         options: dict[str, Any] = {}
         if self.top_k is not None:
             options["k"] = self.top_k
         if self.filters.active:
             options.update(sources=list(self.filters.sources), since=self.filters.since, until=self.filters.until)
-        self.answer_question(turn, self.epoch, self.turns[turn - 1].question, self.conversation, options)
+        return options
 
     def on_answer_ready(self, message: AnswerReady) -> None:
         self._busy = False
+        if message.item is not None:  # saved to its own conversation, even if another one is showing now
+            message.item.answer = message.answer
+            self._save_outcome(message.item)
         if message.epoch == self.epoch:
-            self.turns[message.turn - 1].answer = message.answer
-            self._save_turn(message.turn)
             transcript = self.query_one(Transcript)
             bubble = transcript.bubble(message.turn)
             if bubble is not None:
@@ -288,9 +299,10 @@ class NewsdeskApp(App[None]):
 
     def on_answer_failed(self, message: AnswerFailed) -> None:
         self._busy = False
+        if message.item is not None:
+            message.item.error = message.error
+            self._save_outcome(message.item)
         if message.epoch == self.epoch:
-            self.turns[message.turn - 1].error = message.error
-            self._save_turn(message.turn)
             transcript = self.query_one(Transcript)
             bubble = transcript.bubble(message.turn)
             if bubble is not None:
@@ -308,7 +320,7 @@ class NewsdeskApp(App[None]):
     def on_show_earlier(self, message: ShowEarlier) -> None:
         """Bring back the turns kept off screen, in batches of the transcript's size."""
         transcript = self.query_one(Transcript)
-        last = transcript.hidden_turns
+        last = min(transcript.hidden_turns, len(self.turns))
         first = max(1, last - MAX_TURNS_SHOWN + 1)
         batch = [
             (n, self.turns[n - 1].question, self.turns[n - 1].answer, self.turns[n - 1].error)
@@ -325,6 +337,7 @@ class NewsdeskApp(App[None]):
         if self.focused is prompt:
             return
         event.stop()
+        self.query_one("#sources").remove_class("-open")
         prompt.focus()
         prompt.insert_text_at_cursor(event.character)
 
@@ -356,7 +369,15 @@ class NewsdeskApp(App[None]):
         self.push_screen(screen, chosen)
 
     def _switch(self, conversation: int | None) -> None:
-        """Show saved conversation ``conversation`` (None: a new, empty one)."""
+        """Show saved conversation ``conversation`` (None: a new, empty one).
+
+        A question being answered now is still saved to its own conversation when its answer comes;
+        those still waiting are saved as not answered.
+        """
+        for turn in self._pending:
+            item = self.turns[turn - 1]
+            item.error = "not answered: another conversation was opened before its turn came"
+            self._save_outcome(item)
         self.epoch += 1
         self.turns.clear()
         self._pending.clear()
@@ -381,8 +402,11 @@ class NewsdeskApp(App[None]):
         self.conversation_id = conversation
         transcript = self.query_one(Transcript)
         for item in stored:
-            self.turns.append(Turn(item.question, self.epoch, item.answer, item.error))
-            transcript.add_answered(len(self.turns), item.question, item.answer, item.error)
+            self.turns.append(Turn(item.question, self.epoch, item.answer, item.error, conversation, item.number))
+        shown = len(self.turns) - MAX_TURNS_SHOWN  # only the latest are mounted; a click brings back the rest
+        transcript.show_turns(
+            [(n, t.question, t.answer, t.error) for n, t in enumerate(self.turns, start=1) if n > shown]
+        )
         if self.conversation is not None:
             self._restore_context()
         answered = [n for n, t in enumerate(self.turns, start=1) if t.answer is not None]
@@ -402,15 +426,25 @@ class NewsdeskApp(App[None]):
         if last is not None and last.answer is not None and callable(resume):
             resume(last.question, last.answer)
 
-    def _save_turn(self, turn: int) -> None:
+    def _save_question(self, item: Turn) -> None:
+        """Save a new question (starting the saved conversation on the first one)."""
         if self.history is None:
             return
-        item = self.turns[turn - 1]
         try:
             if self.conversation_id is None:
                 self.conversation_id = self.history.start(self.index_key, item.question)
-            self.history.record(self.conversation_id, turn, item.question, item.answer, item.error)
+            item.conversation = self.conversation_id
+            item.saved = self.history.ask(self.conversation_id, item.question)
         except Exception as exc:  # noqa: BLE001 - the chat goes on; the user is told once
+            self._history_failed(exc)
+
+    def _save_outcome(self, item: Turn) -> None:
+        """Save how a question ended, in the conversation it was asked in."""
+        if self.history is None or item.conversation is None or item.saved is None:
+            return
+        try:
+            self.history.settle(item.conversation, item.saved, item.answer, item.error)
+        except Exception as exc:  # noqa: BLE001
             self._history_failed(exc)
 
     def _history_failed(self, exc: Exception) -> None:
@@ -427,9 +461,12 @@ class NewsdeskApp(App[None]):
         self.conversation_id = None
 
     def _remember_theme(self, theme: Theme) -> None:
+        self._remember("theme", theme.name)
+
+    def _remember(self, key: str, value: object) -> None:
         if self.history is not None:
             try:
-                self.history.remember("theme", theme.name)
+                self.history.remember(key, value)
             except Exception as exc:  # noqa: BLE001
                 self._history_failed(exc)
 
@@ -443,10 +480,11 @@ class NewsdeskApp(App[None]):
                 return
             if command.name == "k":
                 self.top_k = parse_k(command.argument)
-                if self.history is not None:
-                    self.history.remember("k", self.top_k)
+                self._remember("k", self.top_k)
                 self.status(f"Answers now show up to {self.top_k} sentences (kept for next time).")
                 return
+            if self.assistant is None and command.name == "source" and command.argument:
+                raise CommandError("the index is still loading: its outlets are not known yet; try again in a moment")
             self.filters, said = apply_filter(command, self.filters, self.outlets)
         except CommandError as exc:
             self.status(str(exc), "error")
@@ -473,7 +511,7 @@ class NewsdeskApp(App[None]):
     def open_citation(self, turn: int, number: int) -> None:
         """Show the article of citation ``number`` of ``turn``, scrolled to the sentence."""
         answer = self.turns[turn - 1].answer if 0 < turn <= len(self.turns) else None
-        if answer is None or not 0 < number <= len(answer.sentences):
+        if answer is None or not 0 < number <= len(shown_sentences(answer)):
             self.notify(f"There is no citation [{number}] in that answer.", severity="warning", markup=False)
             return
         if self.assistant is None:
@@ -486,7 +524,7 @@ class NewsdeskApp(App[None]):
             return
         cited = [
             Cited(n, s.start, s.end)
-            for n, s in enumerate(answer.sentences, start=1)
+            for n, s in enumerate(shown_sentences(answer), start=1)
             if s.article_id == sentence.article_id
         ]
         self.push_screen(ArticleScreen(article, cited, number), self._back_to_prompt)

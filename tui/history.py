@@ -203,16 +203,44 @@ class History:
 
     # ------------------------------------------------------------ turns
 
+    def ask(self, conversation: int, question: str) -> int:
+        """Save a new question as the next turn of ``conversation``; returns its number.
+
+        The number is chosen inside the write, so two chat windows adding to one conversation get
+        different turns instead of overwriting each other's.
+        """
+        now = time.time()
+        with self._write() as db:
+            row = db.execute(
+                "INSERT INTO turns (conversation, number, question, asked) "
+                "SELECT ?, coalesce(max(number), 0) + 1, ?, ? FROM turns WHERE conversation = ? RETURNING number",
+                (conversation, question, now, conversation),
+            ).fetchone()
+            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
+        return int(row[0])
+
+    def settle(self, conversation: int, number: int, answer: Answer | None = None, error: str | None = None) -> None:
+        """Save how turn ``number`` ended: its answer, or why there is none."""
+        payload = answer.model_dump_json() if answer is not None else None
+        with self._write() as db:
+            db.execute(
+                "UPDATE turns SET answer = ?, error = ? WHERE conversation = ? AND number = ?",
+                (payload, error, conversation, number),
+            )
+            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (time.time(), conversation))
+
     def record(
         self, conversation: int, number: int, question: str, answer: Answer | None = None, error: str | None = None
     ) -> None:
-        """Save turn ``number`` (again, once answered): the question, and the answer or the error."""
+        """Save turn ``number`` as given (imports, tests); an existing turn keeps its question and any outcome
+        not given again."""
         payload = answer.model_dump_json() if answer is not None else None
         now = time.time()
         with self._write() as db:
             db.execute(
                 "INSERT INTO turns (conversation, number, question, answer, error, asked) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (conversation, number) DO UPDATE SET answer = excluded.answer, error = excluded.error",
+                "ON CONFLICT (conversation, number) DO UPDATE SET answer = coalesce(excluded.answer, turns.answer), "
+                "error = coalesce(excluded.error, turns.error)",
                 (conversation, number, question, payload, error, now),
             )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))

@@ -35,8 +35,10 @@ class AnswerReady(Message):
     turn: int
     """Number of the turn (1, 2, ...) in the transcript."""
     epoch: int
-    """Conversation the question belongs to; stale answers (after a new chat) are dropped."""
+    """Conversation the question belongs to; an answer for another one is saved there, not shown."""
     answer: Answer
+    item: Any = None
+    """The app's record of the turn (so a stale answer is still saved to its own conversation)."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class AnswerFailed(Message):
     turn: int
     epoch: int
     error: str
+    item: Any = None
 
 
 @dataclass

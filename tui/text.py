@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual.content import Content
 
@@ -102,6 +103,16 @@ def paragraphs(text: str) -> list[Paragraph]:
             break
         start = cut + 2
     return blocks
+
+
+CLOSEST_SHOWN = 2
+"""Sentences shown (folded) under "Not found in the articles"; the others are not offered at all."""
+
+
+def shown_sentences(answer: Any) -> list[Any]:
+    """The sentences of ``answer`` the chat offers: all of an answer, the closest two of a Not found."""
+    sentences = list(answer.sentences)
+    return sentences if answer.answered else sentences[:CLOSEST_SHOWN]
 
 
 LIKELY_FROM = 0.75

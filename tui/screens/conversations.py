@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -60,7 +62,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         """Reload the list from the history, keeping the highlight near where it was."""
         options = self.query_one(OptionList)
         was = options.highlighted or 0
-        found = self.history.conversations(self.index)
+        found = self._listed()
         options.clear_options()
         options.add_options([Option(conversation_content(c, c.id == self.current), id=str(c.id)) for c in found])
         empty = self.query_one("#conversations-empty", Static)
@@ -93,7 +95,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         if chosen is None:
             return
         rename = self.query_one("#conversations-rename", Input)
-        title = next((c.title for c in self.history.conversations(self.index) if c.id == chosen), "")
+        title = next((c.title for c in self._listed() if c.id == chosen), "")
         rename.value = title
         rename.display = True
         rename.focus()
@@ -108,6 +110,9 @@ class ConversationsScreen(ModalScreen[int | None]):
         except ValueError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return
         event.input.display = False
         self.refresh_list(chosen)
         self.query_one(OptionList).focus()
@@ -116,7 +121,8 @@ class ConversationsScreen(ModalScreen[int | None]):
         chosen = self._chosen()
         if chosen is None:
             return
-        self.history.delete(chosen)
+        if not self._try(lambda: self.history.delete(chosen)):
+            return
         self.deleted.append(chosen)
         self.refresh_list()
         self.notify("Conversation deleted. Press u to undo.", title="Deleted", markup=False, timeout=6)
@@ -125,13 +131,37 @@ class ConversationsScreen(ModalScreen[int | None]):
         if not self.deleted:
             self.notify("Nothing to undo.", severity="warning", markup=False)
             return
-        restored = self.deleted.pop()
-        self.history.undelete(restored)
+        restored = self.deleted[-1]
+        if not self._try(lambda: self.history.undelete(restored)):
+            return
+        self.deleted.pop()
         self.refresh_list(restored)
         self.notify("Conversation restored.", markup=False)
 
+    def _try(self, step: Callable[[], object]) -> bool:
+        """Run a history step; a database error (another program holding a lock) is shown, not raised."""
+        try:
+            step()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return False
+        return True
+
+    def _listed(self) -> list[ConversationInfo]:
+        try:
+            return self.history.conversations(self.index)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return []
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        self.notify(f"The history could not be changed: {exc}. Try again in a moment.", severity="error",
+                    markup=False, timeout=10)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys type into the rename box while it is open."""
+        if not self.is_mounted:
+            return True
         renaming = self.query_one("#conversations-rename").display
         if action in ("rename", "delete", "undo") and renaming:
             return False

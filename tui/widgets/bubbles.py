@@ -18,13 +18,11 @@ from textual.widgets import Collapsible, Static
 
 from qa.types import Answer, Sentence
 from tui.messages import CitationSelected, TurnSelected
-from tui.text import DIM, Mark, byline, literal, literal_with_marks, one_line, verdict_words
+from tui.text import DIM, Mark, byline, literal, literal_with_marks, one_line, shown_sentences, verdict_words
 
 LESS_RELATED_BELOW = 0.5
 """A sentence's score is its own estimated chance of answering the question; after the first, those under
 an even chance are shown dim. (Not the declining threshold: that one is about the answer.)"""
-CLOSEST_SHOWN = 2
-"""Sentences shown (folded) under "Not found in the articles"."""
 
 
 class QuestionBubble(Static):
@@ -132,7 +130,7 @@ class AnswerBubble(Vertical):
         self.answer = answer
         self.remove_class("-pending")
         self.add_class("-answered" if answer.answered else "-declined")
-        if self.is_mounted:
+        if self.children:  # already composed (with the placeholder): replace it
             self.remove_children()
             self.mount_all(self._answer_widgets(answer))
 
@@ -141,7 +139,7 @@ class AnswerBubble(Vertical):
         self.error = message
         self.remove_class("-pending")
         self.add_class("-error")
-        if self.is_mounted:
+        if self.children:  # already composed (with the placeholder): replace it
             self.remove_children()
             self.mount(Static(literal(message, "$error"), markup=False, classes="answer-head"))
 
@@ -159,7 +157,7 @@ class AnswerBubble(Vertical):
         return widgets
 
     def _closest(self, answer: Answer) -> Collapsible:
-        shown = answer.sentences[:CLOSEST_SHOWN]
+        shown = shown_sentences(answer)
         lines: list[Static] = []
         for number, sentence in enumerate(shown, start=1):
             lines.append(CitationLine(self.turn, number, sentence, classes="-weak"))

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from qa.types import Answer, Sentence
 from tui.messages import CitationSelected
-from tui.text import DIM, byline, one_line
+from tui.text import DIM, byline, one_line, shown_sentences
 
 EMPTY = "The articles cited by the latest answer are listed here. Enter opens one at its sentence."
 
@@ -28,11 +28,11 @@ class Source:
     """The first cited sentence of the article (for its title, outlet, date and url)."""
 
 
-def group_sources(answer: Answer) -> list[Source]:
-    """The distinct articles of ``answer``'s sentences, in order of first citation."""
+def group_sources(sentences: list[Sentence]) -> list[Source]:
+    """The distinct articles of ``sentences`` (numbered from 1), in order of first citation."""
     order: dict[str, list[int]] = {}
     first: dict[str, Sentence] = {}
-    for number, sentence in enumerate(answer.sentences, start=1):
+    for number, sentence in enumerate(sentences, start=1):
         order.setdefault(sentence.article_id, []).append(number)
         first.setdefault(sentence.article_id, sentence)
     return [Source(aid, tuple(nums), first[aid]) for aid, nums in order.items()]
@@ -70,7 +70,7 @@ class SourcesPanel(Vertical):
     def show(self, turn: int, answer: Answer) -> None:
         """List the articles cited by ``answer`` (turn ``turn``)."""
         self.turn = turn
-        self.sources = group_sources(answer)
+        self.sources = group_sources(shown_sentences(answer))
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(source_content(s), id=f"{turn}:{s.numbers[0]}") for s in self.sources])

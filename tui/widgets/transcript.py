@@ -8,6 +8,7 @@ Only the latest :data:`MAX_TURNS_SHOWN` turns stay on screen, so answer 100 show
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -32,6 +33,22 @@ WELCOME = (
     "numbered [1], [2], … — click one, or press its number (when not typing) to read it in its article.\n"
     "F1 help · /help filters and commands · Ctrl+L conversations"
 )
+
+
+Shown = tuple[int, str, Answer | None, str | None]
+"""A turn to show whose outcome is known: number, question, answer, error."""
+
+
+def _widgets(turns: Sequence[Shown]) -> list[QuestionBubble | AnswerBubble]:
+    widgets: list[QuestionBubble | AnswerBubble] = []
+    for turn, question, answer, error in turns:
+        bubble = AnswerBubble(turn, waiting=False)
+        if answer is not None:
+            bubble.show(answer)
+        else:
+            bubble.show_error(error or "not answered (the chat closed first)")
+        widgets += [QuestionBubble(turn, question), bubble]
+    return widgets
 
 
 class EarlierTurns(Static):
@@ -68,7 +85,9 @@ class Transcript(VerticalScroll):
         super().__init__(**kwargs)
         self.cursor: CitationLine | None = None
         self.hidden_turns = 0
-        """Turns scrolled off for good (over :data:`MAX_TURNS_SHOWN`)."""
+        """Turns before the first one shown (kept off screen over :data:`MAX_TURNS_SHOWN`)."""
+        self.shown: list[int] = []
+        """Numbers of the turns mounted, in order."""
         self._unseen: int | None = None
         self._following = False
         """A new question is being scrolled into view (so its answer will be shown from the top)."""
@@ -94,10 +113,9 @@ class Transcript(VerticalScroll):
 
     def add_turn(self, turn: int, question: str, *, waiting: bool, follow: bool = True) -> AnswerBubble:
         """Add the question and a placeholder for its answer (scrolled into view); return the placeholder."""
-        return self._add(turn, question, AnswerBubble(turn, waiting=waiting), follow)
-
-    def _add(self, turn: int, question: str, bubble: AnswerBubble, follow: bool) -> AnswerBubble:
+        bubble = AnswerBubble(turn, waiting=waiting)
         self.mount(QuestionBubble(turn, question), bubble)
+        self.shown.append(turn)
         self._trim()
         if follow:
             self._following = True
@@ -108,31 +126,25 @@ class Transcript(VerticalScroll):
         self.scroll_end(animate=False, immediate=True)
         self._following = False
 
-    def add_answered(self, turn: int, question: str, answer: Answer | None, error: str | None) -> None:
-        """Add a turn whose outcome is already known (a reopened conversation)."""
-        bubble = AnswerBubble(turn, waiting=False)
-        if answer is not None:
-            bubble.show(answer)
-        else:
-            bubble.show_error(error or "not answered (the chat closed first)")
-        self._add(turn, question, bubble, follow=False)
+    def show_turns(self, turns: Sequence[Shown]) -> None:
+        """Show turns whose outcome is known (a reopened conversation); those before them count as hidden."""
+        widgets = _widgets(turns)
+        if widgets:
+            self.mount_all(widgets)
+        self.shown.extend(t[0] for t in turns)
+        self.hidden_turns = turns[0][0] - 1 if turns else 0
+        self._note_hidden()
 
-    def add_earlier(self, turns: list[tuple[int, str, Answer | None, str | None]]) -> None:
+    def add_earlier(self, turns: Sequence[Shown]) -> None:
         """Bring back hidden turns (oldest first), above those shown; the view stays where it was."""
-        first = self.query(QuestionBubble).first() if self.query(QuestionBubble) else None
-        widgets: list[Static | AnswerBubble] = []
-        for turn, question, answer, error in turns:
-            bubble = AnswerBubble(turn, waiting=False)
-            if answer is not None:
-                bubble.show(answer)
-            else:
-                bubble.show_error(error or "not answered (the chat closed first)")
-            widgets += [QuestionBubble(turn, question), bubble]
-        if first is not None:
-            self.mount_all(widgets, before=first)
+        questions = self.query(QuestionBubble)
+        widgets = _widgets(turns)
+        if questions:
+            self.mount_all(widgets, before=questions.first())
         else:
             self.mount_all(widgets)
-        self.hidden_turns -= len(turns)
+        self.shown[:0] = [t[0] for t in turns]
+        self.hidden_turns = self.shown[0] - 1 if self.shown else 0
         self._note_hidden()
 
     def bubble(self, turn: int) -> AnswerBubble | None:
@@ -180,6 +192,7 @@ class Transcript(VerticalScroll):
         self._place(None)
         self._unseen = None
         self.hidden_turns = 0
+        self.shown = []
         self.query_one("#hidden-turns").display = False
         self.query_one("#new-answer").display = False
         for widget in [*self.query(QuestionBubble), *self.query(AnswerBubble)]:
@@ -246,16 +259,18 @@ class Transcript(VerticalScroll):
         return self.scroll_y >= self.max_scroll_y - 1
 
     def _trim(self) -> None:
-        questions = list(self.query(QuestionBubble))
-        extra = len(questions) - MAX_TURNS_SHOWN
+        """Keep only the latest :data:`MAX_TURNS_SHOWN` turns mounted."""
+        extra = len(self.shown) - MAX_TURNS_SHOWN
         if extra <= 0:
             return
-        gone = {q.turn for q in questions[:extra]}
+        gone = set(self.shown[:extra])
+        del self.shown[:extra]
         if self.cursor is not None and self.cursor.turn in gone:
             self._place(None)
-        for widget in [*questions[:extra], *(b for b in self.query(AnswerBubble) if b.turn in gone)]:
-            widget.remove()
-        self.hidden_turns += extra
+        for widget in [*self.query(QuestionBubble), *self.query(AnswerBubble)]:
+            if widget.turn in gone:
+                widget.remove()
+        self.hidden_turns = self.shown[0] - 1
         self._note_hidden()
 
     def _note_hidden(self) -> None:
