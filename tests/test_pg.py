@@ -257,3 +257,21 @@ def test_a_read_only_replica_answers_while_the_primary_indexes(
         assert caught_up.ask("How much are ferry fares?").sentences[0].article_id == "ferry"
     finally:
         replica.stop()
+
+
+def test_vectors_read_through_a_small_cache_stay_right(
+    dsn: str, tmp_path: Path, tiny_corpus: Path, fake_embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import index.pg.store as pg_store
+
+    monkeypatch.setattr(pg_store, "VECTOR_CACHE", 3)
+    update_index(tmp_path / "local", [tiny_corpus], fake_embedder)
+    Assistant.build([tiny_corpus], index_dir=dsn, embedder=fake_embedder)
+    local = Assistant.open(tmp_path / "local", embedder=fake_embedder).data.sentence_vectors
+    remote = PgIndex(dsn)
+    n = remote.sentence_vectors.size
+    for rows in (np.arange(n), np.array([3, 1, 3, 0]), np.arange(n)[::-1], np.array([n - 1, 2, 2])):
+        assert np.allclose(remote.sentence_vectors.vectors(rows), local.vectors(rows), atol=2e-3)
+    remote.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -40,6 +41,10 @@ COMMON_TERM_CAP = 50_000
 EXACT_BELOW = 20_000
 """Filtered searches over fewer allowed rows than this are exact."""
 EF_SEARCH = 200
+VECTOR_CACHE = 50_000
+"""Vectors kept in memory after reading (about 77 MB at 384 dimensions)."""
+POSTINGS_CACHE = 256
+"""Terms whose postings are kept in memory after reading."""
 LOCK_KEY = 0x6E657773  # "news": the advisory lock writers hold
 SENTENCES, CHUNKS = 1, 2
 """``kind`` of a lexical table row."""
@@ -150,6 +155,9 @@ class PgVectors:
         self._table = table
         self._size = size
         self._dim = dim
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        """Vectors read lately (a question reads each candidate's neighbours and chunk too)."""
+        self._cache_lock = threading.Lock()
 
     @property
     def size(self) -> int:
@@ -174,7 +182,9 @@ class PgVectors:
             for query in np.asarray(queries, dtype=np.float32).reshape(-1, self._dim):
                 vector = HalfVector(query)
                 if allowed is None:
-                    sql = _q("SELECT row, -(embedding <#> %s) FROM {} ORDER BY embedding <#> %s LIMIT %s", g, self._table)
+                    sql = _q(
+                        "SELECT row, -(embedding <#> %s) FROM {} ORDER BY embedding <#> %s LIMIT %s", g, self._table
+                    )
                     rows = db.execute(sql, (vector, vector, depth)).fetchall()
                 else:
                     ids = np.asarray(allowed, dtype=np.int64).tolist()
@@ -204,20 +214,36 @@ class PgVectors:
         if len(ids) == 0:
             return np.zeros((0, self._dim), np.float32)
         unique, back = np.unique(ids, return_inverse=True)
-        with self._index.cursor() as db:
-            found = db.execute(
-                _q("SELECT row, embedding FROM {} WHERE row = ANY(%s)", self._index.generation, self._table),
-                (unique.tolist(),),
-            ).fetchall()
-        by_row = {int(r): v.to_numpy() for r, v in found}
-        block = np.stack([by_row[int(r)] for r in unique.tolist()]).astype(np.float32)
+        wanted = unique.tolist()
+        have: dict[int, np.ndarray] = {}
+        with self._cache_lock:
+            for r in wanted:
+                hit = self._cache.get(r)
+                if hit is not None:
+                    have[r] = hit
+                    self._cache.move_to_end(r)
+        missing = [r for r in wanted if r not in have]
+        if missing:
+            with self._index.cursor() as db:
+                found = db.execute(
+                    _q("SELECT row, embedding FROM {} WHERE row = ANY(%s)", self._index.generation, self._table),
+                    (missing,),
+                    binary=True,
+                ).fetchall()
+            fresh = {int(row): vector.to_numpy().astype(np.float32) for row, vector in found}
+            have.update(fresh)
+            with self._cache_lock:
+                self._cache.update(fresh)
+                while len(self._cache) > VECTOR_CACHE:
+                    self._cache.popitem(last=False)
+        block = np.stack([have[r] for r in wanted])
         return block[back]
 
     def all(self) -> np.ndarray:
         """Every vector in row order (for a rebuild that keeps unchanged articles' vectors)."""
         out = np.zeros((self._size, self._dim), np.float32)
         with self._index.cursor() as db:
-            cursor = db.execute(_q("SELECT row, embedding FROM {}", self._index.generation, self._table))
+            cursor = db.execute(_q("SELECT row, embedding FROM {}", self._index.generation, self._table), binary=True)
             for row, vector in cursor:
                 out[int(row)] = vector.to_numpy()
         return out
@@ -231,6 +257,8 @@ class PgLexical:
         self._kind = kind
         self.num_docs = num_docs
         self._terms: dict[str, tuple[int, int] | None] = {}
+        self._recent: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        """Postings read lately: a question reads each term for its scores and again for its rows."""
         self._lock = threading.Lock()
 
     def _lookup(self, query_terms: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -240,7 +268,11 @@ class PgLexical:
         if missing:
             with self._index.cursor() as db:
                 found = db.execute(
-                    _q("SELECT term, id, df FROM {} WHERE kind = %s AND term = ANY(%s)", self._index.generation, "terms"),
+                    _q(
+                        "SELECT term, id, df FROM {} WHERE kind = %s AND term = ANY(%s)",
+                        self._index.generation,
+                        "terms",
+                    ),
                     (self._kind, missing),
                 ).fetchall()
             known = {str(t): (int(i), int(d)) for t, i, d in found}
@@ -263,16 +295,27 @@ class PgLexical:
         return out
 
     def _postings(self, term_id: int, order_by_score: bool) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            cached = self._recent.get(term_id)
+            if cached is not None:
+                self._recent.move_to_end(term_id)
+                return cached
+        # one row of two arrays: far quicker to carry and to load than one row per posting
         template = (
-            "SELECT row, score FROM {} WHERE kind = %s AND term = %s ORDER BY score DESC LIMIT %s"
-            if order_by_score
-            else "SELECT row, score FROM {} WHERE kind = %s AND term = %s LIMIT %s"
+            "SELECT array_agg(row), array_agg(score) FROM (SELECT row, score FROM {} WHERE kind = %s AND term = %s"
+            + (" ORDER BY score DESC" if order_by_score else "")
+            + " LIMIT %s) p"
         )
         with self._index.cursor() as db:
-            rows = db.execute(
-                _q(template, self._index.generation, "postings"), (self._kind, term_id, COMMON_TERM_CAP)
-            ).fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.float32)
+            rows, scores = db.execute(
+                _q(template, self._index.generation, "postings"), (self._kind, term_id, COMMON_TERM_CAP), binary=True
+            ).fetchone()
+        found = (np.array(rows or [], dtype=np.int64), np.array(scores or [], dtype=np.float32))
+        with self._lock:
+            self._recent[term_id] = found
+            while len(self._recent) > POSTINGS_CACHE:
+                self._recent.popitem(last=False)
+        return found
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         out = np.zeros(self.num_docs, dtype=np.float32)
@@ -317,7 +360,9 @@ class PgIndex:
             ).fetchall()
             self.articles = [Article(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "") for r in rows]
             self.hashes = [str(r[7]) for r in rows]
-            self.sentences = _int_table(self._db, _q("SELECT article, start_, end_, tokens FROM {} ORDER BY row", g, "sentences"), 4)
+            self.sentences = _int_table(
+                self._db, _q("SELECT article, start_, end_, tokens FROM {} ORDER BY row", g, "sentences"), 4
+            )
             self.chunks = _int_table(self._db, _q("SELECT article, first, stop FROM {} ORDER BY row", g, "chunks"), 3)
             self._db.commit()
         except Exception as exc:
@@ -389,31 +434,58 @@ def write(
     """
     say = progress or (lambda _what: None)
     with db.transaction():
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS newsdesk_meta (key text PRIMARY KEY, value jsonb NOT NULL)"
-        )
+        db.execute("CREATE TABLE IF NOT EXISTS newsdesk_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
         meta = read_meta(db)
         g = int(meta.get("generation", 0)) + 1
         dim = model.dim
         for name, columns in _TABLES:
             db.execute(_ddl(columns, g, name, dim))
         say(f"copying {len(articles):,} articles")
-        with db.cursor().copy(_q("COPY {} (row, id, title, text, source, published, url, origin, hash) FROM STDIN", g, "articles")) as copy:
+        with db.cursor().copy(
+            _q("COPY {} (row, id, title, text, source, published, url, origin, hash) FROM STDIN", g, "articles")
+        ) as copy:
             for row, (article, digest) in enumerate(zip(articles, hashes, strict=True)):
-                copy.write_row((row, article.id, article.title, article.text, article.source, article.published,
-                                article.url, article.origin, digest))
+                copy.write_row(
+                    (
+                        row,
+                        article.id,
+                        article.title,
+                        article.text,
+                        article.source,
+                        article.published,
+                        article.url,
+                        article.origin,
+                        digest,
+                    )
+                )
         say(f"copying {len(sentences):,} sentences and their vectors")
-        _copy_vectors(db, _q("COPY {} (row, article, start_, end_, tokens, embedding) FROM STDIN (FORMAT BINARY)", g, "sentences"),
-                      sentences, sentence_vectors, ["int4", "int4", "int4", "int4", "int4", "halfvec"])
-        _copy_vectors(db, _q("COPY {} (row, article, first, stop, embedding) FROM STDIN (FORMAT BINARY)", g, "chunks"),
-                      chunks, chunk_vectors, ["int4", "int4", "int4", "int4", "halfvec"])
+        _copy_vectors(
+            db,
+            _q("COPY {} (row, article, start_, end_, tokens, embedding) FROM STDIN (FORMAT BINARY)", g, "sentences"),
+            sentences,
+            sentence_vectors,
+            ["int4", "int4", "int4", "int4", "int4", "halfvec"],
+        )
+        _copy_vectors(
+            db,
+            _q("COPY {} (row, article, first, stop, embedding) FROM STDIN (FORMAT BINARY)", g, "chunks"),
+            chunks,
+            chunk_vectors,
+            ["int4", "int4", "int4", "int4", "halfvec"],
+        )
         say("copying the BM25 postings")
         for kind, lexical in ((SENTENCES, sentence_bm25), (CHUNKS, chunk_bm25)):
             _copy_lexical(db, g, kind, lexical)
         say("building the vector (HNSW) and postings indexes")
         db.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for name in ("sentences", "chunks"):
-            db.execute(_q("CREATE INDEX ON {} USING hnsw (embedding halfvec_ip_ops) WITH (m = 16, ef_construction = 64)", g, name))
+            db.execute(
+                _q(
+                    "CREATE INDEX ON {} USING hnsw (embedding halfvec_ip_ops) WITH (m = 16, ef_construction = 64)",
+                    g,
+                    name,
+                )
+            )
         db.execute(_q("CREATE INDEX ON {} (kind, term, score DESC)", g, "postings"))
         for name in ("articles", "sentences", "chunks", "terms", "postings"):
             db.execute(_q("ANALYZE {}", g, name))
@@ -437,12 +509,21 @@ def write(
 
 
 _TABLES = (
-    ("articles", "row int PRIMARY KEY, id text NOT NULL UNIQUE, title text NOT NULL, text text NOT NULL,"
-     " source text, published text, url text, origin text, hash text NOT NULL"),
-    ("sentences", "row int PRIMARY KEY, article int NOT NULL, start_ int NOT NULL, end_ int NOT NULL,"
-     " tokens int NOT NULL, embedding halfvec({dim}) NOT NULL"),
-    ("chunks", "row int PRIMARY KEY, article int NOT NULL, first int NOT NULL, stop int NOT NULL,"
-     " embedding halfvec({dim}) NOT NULL"),
+    (
+        "articles",
+        "row int PRIMARY KEY, id text NOT NULL UNIQUE, title text NOT NULL, text text NOT NULL,"
+        " source text, published text, url text, origin text, hash text NOT NULL",
+    ),
+    (
+        "sentences",
+        "row int PRIMARY KEY, article int NOT NULL, start_ int NOT NULL, end_ int NOT NULL,"
+        " tokens int NOT NULL, embedding halfvec({dim}) NOT NULL",
+    ),
+    (
+        "chunks",
+        "row int PRIMARY KEY, article int NOT NULL, first int NOT NULL, stop int NOT NULL,"
+        " embedding halfvec({dim}) NOT NULL",
+    ),
     ("terms", "kind smallint NOT NULL, term text NOT NULL, id int NOT NULL, df int NOT NULL, PRIMARY KEY (kind, term)"),
     ("postings", "kind smallint NOT NULL, term int NOT NULL, row int NOT NULL, score real NOT NULL"),
 )
@@ -479,8 +560,12 @@ def _copy_lexical(db: Any, g: int, kind: int, lexical: LexicalIndex) -> None:
         part = slice(start, start + 1_000_000)
         buffer.seek(0)
         buffer.truncate()
-        np.savetxt(buffer, np.column_stack([block[part], np.asarray(data[part], dtype=np.float64)]),
-                   fmt=["%d", "%d", "%d", "%.9g"], delimiter="\t")
+        np.savetxt(
+            buffer,
+            np.column_stack([block[part], np.asarray(data[part], dtype=np.float64)]),
+            fmt=["%d", "%d", "%d", "%.9g"],
+            delimiter="\t",
+        )
         with db.cursor().copy(_q("COPY {} (kind, term, row, score) FROM STDIN", g, "postings")) as copy:
             copy.write(buffer.getvalue())
 
