@@ -275,3 +275,23 @@ def test_vectors_read_through_a_small_cache_stay_right(
     for rows in (np.arange(n), np.array([3, 1, 3, 0]), np.arange(n)[::-1], np.array([n - 1, 2, 2])):
         assert np.allclose(remote.sentence_vectors.vectors(rows), local.vectors(rows), atol=2e-3)
     remote.close()
+
+
+async def test_the_chat_over_postgresql(
+    dsn: str, tiny_corpus: Path, fake_embedder: Any, install_embedder: Any, tmp_path: Path
+) -> None:
+    from tui_snapshot_app import ask
+
+    from qa.config import Settings
+    from tui.app import make_app
+    from tui.widgets import AnswerBubble
+
+    install_embedder(fake_embedder)
+    Assistant.build([tiny_corpus], index_dir=dsn, embedder=fake_embedder)
+    secret = dsn.replace("postgres@", "postgres:pw-not-shown@")  # trust auth ignores the password
+    app = make_app(Settings(index=secret), export_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, "Who discovered the comet?")
+        answer = app.query_one(AnswerBubble).answer
+        assert answer is not None and answer.sentences
+        assert "pw-not-shown" not in app.sub_title and "pw-not-shown" not in app.index_key
