@@ -103,7 +103,7 @@ def test_the_same_answers_from_postgresql_and_from_local_files(
     assert [a.id for a in remote.data.articles] == [a.id for a in local.data.articles]
     assert (remote.data.sentences == local.data.sentences).all()
     # vectors are stored as halfvec (float16), which may swap near-ties: the fake embedder's bag-of-words
-    # vectors tie often (the real model's rarely; README: the first sentence agreed on 99.6% of real news)
+    # vectors tie often (the real model's rarely: README, 264 of 264 first sentences the same on held-out news)
     for filters in ({}, {"sources": ["Northern Star Tribune"]}, {"since": "2025-01-01"}):
         mine, theirs = answers(remote, **filters), answers(local, **filters)
         same_first = sum(a[:1] == b[:1] for a, b in zip(mine, theirs, strict=True))
