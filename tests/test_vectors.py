@@ -89,3 +89,25 @@ def test_chunks_go_ivf_sooner_than_sentences(  # type: ignore[no-untyped-def]
     assert len(data.sentences) <= vectors.FLAT_LIMIT and data.sentence_vectors.kind == "Flat"
     answer = Assistant.open(tmp_path / "ix", embedder=fake_embedder).ask("How much did the bridge repairs cost?")
     assert "$4.2 million" in answer.sentences[0].text
+
+
+@pytest.mark.parametrize("share", [0.02, 0.3], ids=["selective-exact", "broad-more-probes"])
+def test_a_filter_keeps_the_recall_of_an_ivf_search(monkeypatch: pytest.MonkeyPatch, share: float) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
+    monkeypatch.setattr(vectors, "EXACT_FILTER_LIMIT", 500)
+    x = clustered(20000)
+    index = FaissVectors.build(x, 32)
+    assert index.kind.startswith("IVF")
+    rng = np.random.default_rng(3)
+    allowed = np.sort(rng.choice(20000, int(20000 * share), replace=False))
+    queries = clustered(50, seed=2)
+    exact = faiss.IndexFlatIP(32)
+    exact.add(x[allowed])
+    _, truth = exact.search(queries, 10)
+    found = [rows.tolist() for rows, _ in index.search(queries, 10, allowed)]
+    recall = np.mean(
+        [len(set(a) & set(allowed[b].tolist())) / 10 for a, b in zip(found, truth.tolist(), strict=True)]
+    )
+    # before: 0.962 (selective) and 0.984 here; on the 310k-sentence archive a one-month filter then gave an
+    # exact search's first sentence on 193 of 264 questions, now on 259
+    assert recall >= (0.99 if share * 20000 <= 500 else 0.9)
