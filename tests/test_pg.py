@@ -295,3 +295,22 @@ async def test_the_chat_over_postgresql(
         answer = app.query_one(AnswerBubble).answer
         assert answer is not None and answer.sentences
         assert "pw-not-shown" not in app.sub_title and "pw-not-shown" not in app.index_key
+
+
+def test_a_database_without_pgvector_says_so(pg_server: LocalServer, fake_embedder: Any) -> None:
+    import psycopg
+
+    name = f"novector{os.getpid()}"
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as db:
+        db.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+        db.execute("DROP ROLE IF EXISTS newsdesk_reader")
+        db.execute("CREATE ROLE newsdesk_reader LOGIN")  # may not create extensions there
+    try:
+        url = pg_server.dsn(name).replace("postgres@", "newsdesk_reader@")
+        with pytest.raises(DatabaseError, match="pgvector is not enabled") as raised:
+            Assistant.open(url, embedder=fake_embedder)
+        assert "\n" not in str(raised.value) and "CREATE EXTENSION vector" in str(raised.value)
+    finally:
+        with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as db:
+            db.execute(psycopg.sql.SQL("DROP DATABASE {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
+            db.execute("DROP ROLE IF EXISTS newsdesk_reader")
