@@ -86,7 +86,10 @@ def test_aggregated_feed_uses_the_entry_source() -> None:
 def test_files_that_are_not_feeds() -> None:
     cases = {
         b'<?xml version="1.0"?><urlset><url><loc>https://a.example/</loc></url></urlset>': "not an RSS or Atom feed",
-        b"<rss><channel><title>Broken": "not a readable RSS or Atom feed (no element found)",
+        b"<rss><channel><title>Broken": "RSS feed with no readable entries (its XML is broken: no element found)",
+        b"<rss version='2.0'><channel><title>T &bogus;</title></channel></rss>": "RSS feed with no readable entries",
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title></feed>': "Atom feed with no entries",
+        b"<html><body>hi</body></html>": "not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> root)",
         b"https://example.com/feed.xml": "not a readable RSS or Atom feed",  # parsed as content, never fetched
         b"   \n": "empty file",
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>': "no entries",
@@ -143,3 +146,22 @@ def test_an_entry_over_the_cap_is_cut_at_a_paragraph_and_kept(monkeypatch) -> No
     (article,), problems = load_feed(raw, "long.rss", "long")
     assert article.text == "First paragraph of the story here."
     assert [(p.reason, p.skipped) for p in problems] == [("entry 1 ('Long') text cut at 34 characters", False)]
+
+
+def test_a_feed_without_a_declared_encoding_is_read_in_the_one_detected_with_a_warning() -> None:
+    text = {
+        "koi8-r": ("Новости", "Пожар на улице", "Сгорел дом на улице Ленина, сообщили пожарные в среду."),
+        "shift_jis": ("ニュース", "火事", "東京で火事がありました。消防によると、けが人はいません。"),
+    }
+    for encoding, (outlet, title, body) in text.items():
+        raw = (
+            f"<rss version='2.0'><channel><title>{outlet}</title><item><title>{title}</title>"
+            f"<description>{body}</description></item></channel></rss>"
+        ).encode(encoding)
+        articles, problems = load_feed(raw, "x.xml", "x")
+        assert [(a.source, a.title, a.text) for a in articles] == [(outlet, title, body)], encoding
+        assert len(problems) == 1 and not problems[0].skipped and "read as" in problems[0].reason
+    declared = "<?xml version='1.0' encoding='koi8-r'?><rss version='2.0'><channel><title>Т</title>" \
+        "<item><title>Пожар</title><description>Сгорел дом.</description></item></channel></rss>"
+    articles, problems = load_feed(declared.encode("koi8-r"), "x.xml", "x")
+    assert articles[0].title == "Пожар" and problems == [], "a declared encoding is trusted, no warning"

@@ -27,6 +27,8 @@ from index.ingest.html import clean_body, fragment_text
 from index.records import Article, Problem, parse_date
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom")
+DETECT_BYTES = 1_000_000
+"""How much of a feed without a declared encoding is read to detect its encoding."""
 MAX_ENTRY_CHARS = 1_000_000
 """An entry's text is cut here (at the last paragraph break before it); the entry is kept."""
 _INTERNAL_SUBSET = re.compile(rb"(<!DOCTYPE\s[^\[>]*)\[.*?\]\s*>", re.S | re.I)
@@ -57,17 +59,14 @@ def load_feed(raw: bytes, where: str, base_id: str) -> tuple[list[Article], list
 
     if not raw.strip():
         return [], [Problem(where, "empty file")]
+    raw, guessed = _as_utf8(raw)
     parsed = feedparser.parse(io.BytesIO(without_entities(raw)), sanitize_html=True, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
     if not entries:
-        if parsed.get("bozo"):
-            reason = _xml_error(parsed.get("bozo_exception"))
-            return [], [Problem(where, f"not a readable RSS or Atom feed ({reason}); skipped")]
-        what = "feed has no entries" if parsed.get("version") else "not an RSS or Atom feed"
-        return [], [Problem(where, f"{what}; skipped")]
+        return [], [Problem(where, f"{_why_empty(parsed)}; skipped")]
     outlet = _text(parsed.get("feed", {}).get("title"))
     articles: list[Article] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = [Problem(where, guessed, skipped=False)] if guessed else []
     for n, entry in enumerate(entries, start=1):
         entry_where = f"{where}[{n}]"
         article, entry_problems = _article(entry, entry_where, base_id, n, outlet)
@@ -140,6 +139,46 @@ def _iso_date(raw: str, parsed: Any) -> str | None:
         except (TypeError, ValueError):
             return None
     return None
+
+
+def _why_empty(parsed: Any) -> str:
+    """Why a parsed feed gave no entries, exactly: no entries, not a feed, or XML that cannot be read."""
+    problem = _xml_error(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    if parsed.get("version"):  # an RSS or Atom feed was read: it just has no items
+        kind = {"atom": "Atom feed"}.get(str(parsed.get("version", ""))[:4], "RSS feed")
+        if problem is None:
+            return f"{kind} with no entries"
+        broken = type(parsed.get("bozo_exception")).__name__ == "SAXParseException"
+        return f"{kind} with no readable entries (its XML {'is broken' if broken else 'has a problem'}: {problem})"
+    if problem:
+        return f"not a readable RSS or Atom feed ({problem})"
+    return "not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> root)"
+
+
+def _as_utf8(raw: bytes) -> tuple[bytes, str | None]:
+    """``raw`` as UTF-8 when it declares no encoding and is not UTF-8, and a warning naming the one detected.
+
+    Without a declaration XML means UTF-8, and feedparser falls back to windows-1252: a KOI8-R or
+    Shift_JIS feed would become mojibake. charset-normalizer detects the real encoding instead.
+    """
+    if raw.startswith(_UNICODE_BOMS) or _DECLARED_ENCODING.match(raw.lstrip()[:200]):
+        return raw, None
+    try:
+        raw.decode("utf-8")
+        return raw, None
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:DETECT_BYTES]).best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return raw, None
+    try:
+        text = raw.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return raw, None
+    name = best.encoding.replace("_", "-").upper()
+    return text.encode("utf-8"), f"no character encoding declared and the bytes are not UTF-8: read as {name} (detected)"
 
 
 def _text(value: Any) -> str | None:
