@@ -312,8 +312,13 @@ class Conversation:
         self.turns.clear()
 
     def resume(self, question: str, answer: Answer) -> None:
-        """Carry on from a turn asked earlier (a conversation reopened from saved history)."""
-        self.turns.append((question, answer))
+        """Carry on from a turn asked earlier (a conversation reopened from saved history).
+
+        Call it for each earlier turn in order: a follow-up keeps its topic as :meth:`ask` kept it.
+        """
+        text = question.strip()
+        context = self.turns[-1][0] if self.turns and is_follow_up(text) else None
+        self.turns.append((text if context is None else f"{text} {context}", answer))
 
 
 _FOLLOW_UP = re.compile(

@@ -82,6 +82,17 @@ def test_conversation_uses_the_earlier_turn(tiny_assistant: Assistant) -> None:
     assert chat.turns == []
 
 
+def test_a_resumed_conversation_keeps_what_ask_kept(tiny_assistant: Assistant) -> None:
+    asked = tiny_assistant.conversation()
+    questions = ["When do the new library hours start?", "How much will it cost?", "And who pays for it?"]
+    answers = [asked.ask(q) for q in questions]
+    resumed = tiny_assistant.conversation()
+    for question, answer in zip(questions, answers, strict=True):
+        resumed.resume(question, answer)
+    assert resumed.turns == asked.turns, "a follow-up to a follow-up keeps the first question's topic"
+    assert resumed.ask("When does it start?") == asked.ask("When does it start?")
+
+
 def test_filters_work_on_an_ivf_index(tiny_assistant: Assistant) -> None:
     """Large indexes are IVF, whose searches need IVF search parameters for the filter."""
     import faiss

@@ -43,7 +43,7 @@ async def test_the_conversation_is_there_after_a_restart(
         view = again.query_one(Transcript).scrollable_content_region
         assert view.contains_region(list(again.query(QuestionBubble))[-1].region), "opens on the latest question"
         assert again.current_turn == 2
-        assert len(again.conversation.turns) == 1, "follow-ups lean on the reopened conversation's last answer"
+        assert len(again.conversation.turns) == 2, "follow-ups lean on the reopened conversation's turns"
         prompt = again.query_one(PromptInput)
         await pilot.press("up")
         assert prompt.value == COMET, "Up recalls questions from the earlier session"

@@ -420,11 +420,12 @@ class NewsdeskApp(App[None]):
         self._restore_context()
 
     def _restore_context(self) -> None:
-        """Let follow-ups in a reopened conversation lean on its last answer."""
-        last = next((t for t in reversed(self.turns) if t.answer is not None), None)
+        """Let follow-ups in a reopened conversation lean on its earlier turns, as when they were asked."""
         resume = getattr(self.conversation, "resume", None)
-        if last is not None and last.answer is not None and callable(resume):
-            resume(last.question, last.answer)
+        if callable(resume):
+            for turn in self.turns:
+                if turn.answer is not None:
+                    resume(turn.question, turn.answer)
 
     def _save_question(self, item: Turn) -> None:
         """Save a new question (starting the saved conversation on the first one)."""
