@@ -461,3 +461,12 @@ async def test_enter_on_a_sentence_in_the_transcript_opens_it(app: NewsdeskApp) 
         answer = app.turns[0].answer
         assert answer is not None
         assert app.screen.highlighted == (answer.sentences[4].start, answer.sentences[4].end)
+
+
+def test_verdict_words_follow_the_verdict_and_the_figure() -> None:
+    from tui.text import verdict_words
+
+    assert verdict_words(0.9, True) == "Answer · likely right (90% sure [1] answers it)"
+    assert verdict_words(0.6, True) == "Answer · possibly right (60% sure [1] answers it)"
+    assert verdict_words(0.21, True) == "Answer · uncertain (21% sure [1] answers it)"
+    assert verdict_words(0.9, False) == "Not found in the articles", "a decline shows no figure to contradict it"

@@ -116,7 +116,7 @@ def shown_sentences(answer: Any) -> list[Any]:
 
 
 LIKELY_FROM = 0.75
-"""Answered with at least this confidence reads "likely right"; under it, "possibly right"."""
+"""Answered with at least this confidence reads "likely right"; under it "possibly right", under 0.5 "uncertain"."""
 
 
 def verdict_words(confidence: float, answered: bool) -> str:
@@ -127,7 +127,8 @@ def verdict_words(confidence: float, answered: bool) -> str:
     """
     if not answered:
         return "Not found in the articles"
-    word = "likely right" if confidence >= LIKELY_FROM else "possibly right"
+    # under an even chance only when the user lowered the threshold (NEWSDESK_MIN_CONFIDENCE): say so
+    word = "likely right" if confidence >= LIKELY_FROM else "possibly right" if confidence >= 0.5 else "uncertain"
     return f"Answer · {word} ({confidence:.0%} sure [1] answers it)"
 
 
