@@ -206,7 +206,8 @@ class PgVectors:
                     rows = db.execute(sql, params).fetchall()
                 found = np.array([r[0] for r in rows], dtype=np.int64)
                 scores = np.array([r[1] for r in rows], dtype=np.float32)
-                out.append((found, scores))
+                order = np.argsort(-scores, kind="stable")  # iterative scans may return them slightly out of order
+                out.append((found[order], scores[order]))
         return out
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
