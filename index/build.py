@@ -231,7 +231,7 @@ def plan_update(old_articles: Sequence[Article], old_hashes: Sequence[str], inco
             kept.append((article, old_hashes[i], i))
         elif new.content_hash == old_hashes[i]:
             report.unchanged += 1
-            kept.append((article, old_hashes[i], i))
+            kept.append((new, old_hashes[i], i))  # the same content; its language is marked afresh
         else:
             report.updated += 1
             reuse = i if new.text_hash == article.text_hash else None

@@ -29,6 +29,8 @@ class Article:
     """Link to the original."""
     origin: str = ""
     """Where it was read from (``path`` or ``path:line``), for messages."""
+    language: str | None = None
+    """ISO 639-1 code of the language it is written in, when it could be told (``en`` for English)."""
 
     @property
     def content_hash(self) -> str:

@@ -36,7 +36,7 @@ def list_command(
     as_json: bool,
     copies: bool,
 ) -> None:
-    """List the indexed articles: id, outlet, date and title, one per line (tab-separated)."""
+    """List the indexed articles: id, outlet, date, title and language, one per line (tab-separated)."""
     articles = _load_articles(index_dir)
     shown = select(articles, sources, since, until)
     others: dict[str, list[str]] = {}
@@ -52,7 +52,13 @@ def list_command(
             extra = {"copies": others[article.id]} if copies else {}
             click.echo(json.dumps({**_summary(article), **extra}, ensure_ascii=False))
         else:
-            fields = [article.id, article.source or "-", article.published or "-", article.title or "(untitled)"]
+            fields = [
+                article.id,
+                article.source or "-",
+                article.published or "-",
+                article.title or "(untitled)",
+                article.language or "-",
+            ]
             if copies:
                 fields.append("copies: " + ", ".join(others[article.id]))
             click.echo("\t".join(_safe(" ".join(f.split())) for f in fields))
@@ -135,6 +141,7 @@ def _summary(article: Article) -> dict[str, Any]:
         "source": article.source,
         "published": article.published,
         "url": article.url,
+        "language": article.language,
         "chars": len(article.text),
     }
 

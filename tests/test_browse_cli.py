@@ -32,10 +32,11 @@ def lines(out: str) -> list[list[str]]:
 def test_list_prints_id_outlet_date_title(fake_cli, news_index: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert fake_cli(["list", "--index", str(news_index)]) == 0
     rows = lines(capsys.readouterr().out)
-    assert len(rows) == 10 and all(len(r) == 4 for r in rows)
+    assert len(rows) == 10 and all(len(r) == 5 for r in rows)
     by_id = {r[0]: r for r in rows}
     assert by_id["harbor-tunnel"] == [
-        "harbor-tunnel", "The Coastal Courier", "2025-03-14T09:30:00-05:00", "Harbor tunnel reopens after six-week flood repair"
+        "harbor-tunnel", "The Coastal Courier", "2025-03-14T09:30:00-05:00", "Harbor tunnel reopens after six-week flood repair",
+        "en",
     ]
     assert by_id["hostile"][3] == "Alert\\x1b[2J"  # control codes shown, not obeyed
     undated = [r for r in rows if r[3] == "Council hears café permit appeal"]
@@ -46,7 +47,7 @@ def test_list_filters_and_json(fake_cli, news_index: Path, capsys) -> None:  # t
     assert fake_cli(["list", "--index", str(news_index), "--source", "metro ledger", "--json"]) == 0
     objects = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(objects) == 2 and {o["source"] for o in objects} == {"Metro Ledger"}
-    assert set(objects[0]) == {"id", "title", "source", "published", "url", "chars"}
+    assert set(objects[0]) == {"id", "title", "source", "published", "url", "language", "chars"}
     assert fake_cli(["list", "--index", str(news_index), "--since", "2025-04-01", "--until", "2025-04-30"]) == 0
     rows = lines(capsys.readouterr().out)
     assert len(rows) == 3 and all(r[2].startswith("2025-04-08") for r in rows)
@@ -125,10 +126,10 @@ def test_list_copies_shows_the_wire_story_groups(fake_cli, news_index: Path, cap
     assert fake_cli(["list", "--index", str(news_index), "--copies"]) == 0
     rows = lines(capsys.readouterr().out)
     assert {r[1] for r in rows} == {"Northfield Gazette", "Valley Times", "Metro Ledger"}
-    assert all(r[3].startswith("Ferry") and r[4].startswith("copies: ") for r in rows)
+    assert all(r[3].startswith("Ferry") and r[5].startswith("copies: ") for r in rows)
     ids = {r[0] for r in rows}
     for r in rows:
-        assert set(r[4].removeprefix("copies: ").split(", ")) == ids - {r[0]}
+        assert set(r[5].removeprefix("copies: ").split(", ")) == ids - {r[0]}
     assert fake_cli(["list", "--index", str(news_index), "--copies", "--json", "--source", "Metro Ledger"]) == 0
     [obj] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert obj["source"] == "Metro Ledger" and len(obj["copies"]) == 2

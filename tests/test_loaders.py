@@ -265,3 +265,24 @@ def test_an_unpunctuated_100kb_sentence_is_cut_into_bounded_pieces(tmp_path: Pat
     spans = split_sentences(text)
     assert max(e - s for s, e in spans) <= MAX_SENTENCE_CHARS
     assert spans[0][0] == 0 and all(text[s:e].strip() == text[s:e] for s, e in spans)
+
+
+def test_articles_not_in_english_are_kept_marked_and_warned_about(tmp_path: Path) -> None:
+    from index.ingest.articles import load_paths
+
+    german = (
+        "Der Stadtrat hat am Dienstag beschlossen, die Öffnungszeiten der Bibliotheken am Wochenende zu "
+        "verlängern. Die Kosten von rund 180.000 Euro im Jahr trägt die Stadt, teilte der Bürgermeister mit."
+    )
+    english = (
+        "The county board voted on Tuesday to extend weekend hours at its libraries. The change will cost "
+        "about $180,000 a year, the board chair said, and starts next month."
+    )
+    (tmp_path / "de.txt").write_text("Bibliotheken länger offen\n\n" + german, encoding="utf-8")
+    (tmp_path / "en.txt").write_text("Libraries open longer\n\n" + english, encoding="utf-8")
+    (tmp_path / "short.txt").write_text("Brief\n\nToo short to tell.", encoding="utf-8")
+    loaded = load_paths([tmp_path])
+    languages = {a.id.rsplit("/", 1)[-1]: a.language for a in loaded.articles}
+    assert languages == {"de": "de", "en": "en", "short": None}
+    warnings = [p for p in loaded.problems if "not English" in p.reason]
+    assert len(warnings) == 1 and not warnings[0].skipped and "German (de)" in warnings[0].reason

@@ -101,6 +101,7 @@ def test_the_same_answers_from_postgresql_and_from_local_files(
     local = Assistant.open(tmp_path / "local", embedder=fake_embedder)
     remote = Assistant.open(dsn, embedder=fake_embedder)
     assert [a.id for a in remote.data.articles] == [a.id for a in local.data.articles]
+    assert [a.language for a in remote.data.articles] == [a.language for a in local.data.articles]
     assert (remote.data.sentences == local.data.sentences).all()
     # vectors are stored as halfvec (float16), which may swap near-ties: the fake embedder's bag-of-words
     # vectors tie often (the real model's rarely: README, 264 of 264 first sentences the same on held-out news)

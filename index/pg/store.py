@@ -357,9 +357,9 @@ class PgIndex:
             self.chunk_params: dict[str, int] = dict(meta.get("chunk_params") or {})
             g = self.generation
             rows = self._db.execute(
-                _q("SELECT id, title, text, source, published, url, origin, hash FROM {} ORDER BY row", g, "articles")
+                _q("SELECT id, title, text, source, published, url, origin, hash, language FROM {} ORDER BY row", g, "articles")
             ).fetchall()
-            self.articles = [Article(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "") for r in rows]
+            self.articles = [Article(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[8]) for r in rows]
             self.hashes = [str(r[7]) for r in rows]
             self.sentences = _int_table(
                 self._db, _q("SELECT article, start_, end_, tokens FROM {} ORDER BY row", g, "sentences"), 4
@@ -443,7 +443,7 @@ def write(
             db.execute(_ddl(columns, g, name, dim))
         say(f"copying {len(articles):,} articles")
         with db.cursor().copy(
-            _q("COPY {} (row, id, title, text, source, published, url, origin, hash) FROM STDIN", g, "articles")
+            _q("COPY {} (row, id, title, text, source, published, url, origin, hash, language) FROM STDIN", g, "articles")
         ) as copy:
             for row, (article, digest) in enumerate(zip(articles, hashes, strict=True)):
                 copy.write_row(
@@ -457,6 +457,7 @@ def write(
                         article.url,
                         article.origin,
                         digest,
+                        article.language,
                     )
                 )
         say(f"copying {len(sentences):,} sentences and their vectors")
@@ -513,7 +514,7 @@ _TABLES = (
     (
         "articles",
         "row int PRIMARY KEY, id text NOT NULL UNIQUE, title text NOT NULL, text text NOT NULL,"
-        " source text, published text, url text, origin text, hash text NOT NULL",
+        " source text, published text, url text, origin text, hash text NOT NULL, language text",
     ),
     (
         "sentences",

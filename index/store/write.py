@@ -65,6 +65,8 @@ def save(index_dir: Path, data: IndexData) -> int:
                 "hash": digest,
                 "text": article.text,
             }
+            if article.language is not None:  # left out when unknown, so indexes without it read as before
+                row["language"] = article.language
             lines.append(json.dumps(row, ensure_ascii=True) + "\n")
         files.write_bytes(writing, "".join(lines).encode("ascii"))
         _checkpoint("articles")
