@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, no_articles_message, plan_update
 from index.chunking import ChunkParams
@@ -86,8 +87,10 @@ def remove_pg(dsn: str, ids: Iterable[str], embedder: Embedder) -> tuple[list[st
         db.close()
 
 
-def _open_existing(db: object, dsn: str, embedder: Embedder) -> PgIndex | None:
-    if "generation" not in read_meta(db):
+def _open_existing(db: Any, dsn: str, embedder: Embedder) -> PgIndex | None:
+    meta = read_meta(db)
+    db.commit()  # no transaction stays open while the articles are embedded (minutes, for an archive)
+    if "generation" not in meta:
         return None
     old = PgIndex(dsn)
     try:
