@@ -20,8 +20,9 @@ from index.chunking import ChunkParams, chunk_sentences
 from index.embed.embedder import Embedder
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
 from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
+from index.ingest.language import with_language
 from index.lexical import LexicalIndex
-from index.records import Article, Problem
+from index.records import Article, LoadResult, Problem
 from index.splitter import split_sentences
 from index.storage import ModelInfo
 from index.store import IndexData
@@ -180,9 +181,7 @@ def update_index(
     Raises NoArticlesError (nothing written) when the paths hold no readable article.
     """
     started = time.monotonic()
-    loaded = load_paths(paths, progress=progress)
-    if not loaded.articles:
-        raise NoArticlesError(no_articles_message(paths, loaded.problems))
+    loaded = read_articles(paths, progress)
     with store.write_lock(index_dir, wait=wait, notify=notify):
         report = UpdateReport(problems=list(loaded.problems))
         if progress and store.exists(index_dir):
@@ -216,6 +215,14 @@ def update_index(
         return report
 
 
+def read_articles(paths: Sequence[str | Path], progress: ProgressFn | None) -> LoadResult:
+    """Every article under ``paths``; NoArticlesError (one line, the first problem) when there is none."""
+    loaded = load_paths(paths, progress=progress)
+    if not loaded.articles:
+        raise NoArticlesError(no_articles_message(paths, loaded.problems))
+    return loaded
+
+
 Kept = list[tuple[Article, str, int | None]]
 """What a new generation holds: each article, its content hash, and its row in the old one (None: embed it)."""
 
@@ -231,14 +238,16 @@ def plan_update(old_articles: Sequence[Article], old_hashes: Sequence[str], inco
             kept.append((article, old_hashes[i], i))
         elif new.content_hash == old_hashes[i]:
             report.unchanged += 1
-            kept.append((new, old_hashes[i], i))  # the same content; its language is marked afresh
+            # the same content: its language as stored, told now for an index written before languages
+            known = article.language is not None
+            kept.append((article if known else with_language(new, report.problems), old_hashes[i], i))
         else:
             report.updated += 1
             reuse = i if new.text_hash == article.text_hash else None
-            kept.append((new, new.content_hash, reuse))
+            kept.append((with_language(new, report.problems), new.content_hash, reuse))
     for article in by_id.values():
         report.added += 1
-        kept.append((article, article.content_hash, None))
+        kept.append((with_language(article, report.problems), article.content_hash, None))
     return kept
 
 

@@ -130,3 +130,24 @@ class IndexView(Protocol):
     def chunk_text(self, row: int) -> str:
         """The text of chunk ``row``."""
         ...
+
+
+class CatalogueTexts:
+    """``sentence_text`` and ``chunk_text`` for any index that holds its catalogue as ``articles``,
+    ``sentences`` and ``chunks`` (a mixin shared by the local files and the database)."""
+
+    __slots__ = ()
+    articles: list[Article]
+    sentences: np.ndarray
+    chunks: np.ndarray
+
+    def sentence_text(self, row: int) -> str:
+        """The text of sentence ``row``."""
+        article, start, end = (int(v) for v in self.sentences[row, :3])
+        return self.articles[article].text[start:end]
+
+    def chunk_text(self, row: int) -> str:
+        """The text of chunk ``row``: its first sentence's start to its last sentence's end."""
+        article, first, stop = (int(v) for v in self.chunks[row])
+        start, end = int(self.sentences[first, 1]), int(self.sentences[stop - 1, 2])
+        return self.articles[article].text[start:end]

@@ -9,6 +9,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -267,8 +268,9 @@ def test_an_unpunctuated_100kb_sentence_is_cut_into_bounded_pieces(tmp_path: Pat
     assert spans[0][0] == 0 and all(text[s:e].strip() == text[s:e] for s, e in spans)
 
 
-def test_articles_not_in_english_are_kept_marked_and_warned_about(tmp_path: Path) -> None:
-    from index.ingest.articles import load_paths
+def test_articles_not_in_english_are_kept_marked_and_warned_about(tmp_path: Path, fake_embedder: Any) -> None:
+    from index import store
+    from index.build import update_index
 
     german = (
         "Der Stadtrat hat am Dienstag beschlossen, die Öffnungszeiten der Bibliotheken am Wochenende zu "
@@ -278,11 +280,15 @@ def test_articles_not_in_english_are_kept_marked_and_warned_about(tmp_path: Path
         "The county board voted on Tuesday to extend weekend hours at its libraries. The change will cost "
         "about $180,000 a year, the board chair said, and starts next month."
     )
-    (tmp_path / "de.txt").write_text("Bibliotheken länger offen\n\n" + german, encoding="utf-8")
-    (tmp_path / "en.txt").write_text("Libraries open longer\n\n" + english, encoding="utf-8")
-    (tmp_path / "short.txt").write_text("Brief\n\nToo short to tell.", encoding="utf-8")
-    loaded = load_paths([tmp_path])
-    languages = {a.id.rsplit("/", 1)[-1]: a.language for a in loaded.articles}
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "de.txt").write_text("Bibliotheken länger offen\n\n" + german, encoding="utf-8")
+    (folder / "en.txt").write_text("Libraries open longer\n\n" + english, encoding="utf-8")
+    (folder / "short.txt").write_text("Brief\n\nToo short to tell.", encoding="utf-8")
+    report = update_index(tmp_path / "index", [folder], fake_embedder)
+    languages = {a.id.rsplit("/", 1)[-1]: a.language for a in store.load(tmp_path / "index").articles}
     assert languages == {"de": "de", "en": "en", "short": None}
-    warnings = [p for p in loaded.problems if "not English" in p.reason]
+    warnings = [p for p in report.problems if "not English" in p.reason]
     assert len(warnings) == 1 and not warnings[0].skipped and "German (de)" in warnings[0].reason
+    again = update_index(tmp_path / "index", [folder], fake_embedder)
+    assert not [p for p in again.problems if "not English" in p.reason], "told once, when first written"

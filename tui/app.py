@@ -337,8 +337,7 @@ class NewsdeskApp(App[None]):
         if self.focused is prompt:
             return
         event.stop()
-        self.query_one("#sources").remove_class("-open")
-        prompt.focus()
+        self.action_focus_prompt()
         prompt.insert_text_at_cursor(event.character)
 
     # ---------------------------------------------------------------- conversations
@@ -528,18 +527,14 @@ class NewsdeskApp(App[None]):
             for n, s in enumerate(shown_sentences(answer), start=1)
             if s.article_id == sentence.article_id
         ]
-        self.push_screen(ArticleScreen(article, cited, number), self._back_to_prompt)
+        # after the article, typing goes to the question box again, wherever the focus was before
+        self.push_screen(ArticleScreen(article, cited, number), lambda _: self.action_focus_prompt())
 
     def _article(self, article_id: str) -> Any:
         finder = getattr(self.assistant, "article", None)
         if callable(finder):
             return finder(article_id)
         return next((a for a in self.assistant.data.articles if a.id == article_id), None)
-
-    def _back_to_prompt(self, _: object = None) -> None:
-        """After an article: typing goes to the question box again, wherever the focus was before."""
-        self.query_one("#sources").remove_class("-open")
-        self.query_one(PromptInput).focus()
 
     def action_copy_citation(self) -> None:
         """Copy one citation: the sentence under the cursor, else [1] of the highlighted answer."""
@@ -581,6 +576,7 @@ class NewsdeskApp(App[None]):
     # ---------------------------------------------------------------- other actions
 
     def action_focus_prompt(self) -> None:
+        """Back to the question box (closing the sources where they cover the answers)."""
         self.query_one("#sources").remove_class("-open")
         self.query_one(PromptInput).focus()
 

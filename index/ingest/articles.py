@@ -13,12 +13,10 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from index.ingest.language import ENGLISH, detect, language_name
 from index.records import Article, LoadResult, Problem, parse_date
 
 ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom")
@@ -59,25 +57,10 @@ def load_paths(
                 )
                 continue
             seen[article.id] = article.origin
-            result.articles.append(_with_language(article, result.problems))
+            result.articles.append(article)
         if progress is not None and result.articles:
             progress(len(result.articles), 0, "reading articles")
     return result
-
-
-def _with_language(article: Article, problems: list[Problem]) -> Article:
-    """``article`` marked with its language; a warning when it is not English (the model is)."""
-    language = detect(article.title, article.text)
-    if language is not None and language != ENGLISH:
-        problems.append(
-            Problem(
-                article.origin,
-                f"written in {language_name(language)} ({language}), not English: stored and searchable, but "
-                "the model is English, so answers from it may be poor",
-                skipped=False,
-            )
-        )
-    return replace(article, language=language) if language != article.language else article
 
 
 def _discover(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) -> Iterator[tuple[Path, Path]]:

@@ -6,8 +6,11 @@ searchable, but marked, with a warning, and ``newsdesk list`` shows its language
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
+
+from index.records import Article, Problem
 
 SAMPLE_CHARS = 4000
 """How much of the title and text is read to tell the language."""
@@ -67,3 +70,18 @@ _NAMES = {
 def language_name(code: str) -> str:
     """``German`` for ``de``; the code itself when it is not a common one."""
     return _NAMES.get(code, code)
+
+
+def with_language(article: Article, problems: list[Problem]) -> Article:
+    """``article`` marked with its language; a warning in ``problems`` when it is not English (the model is)."""
+    language = detect(article.title, article.text)
+    if language is not None and language != ENGLISH:
+        problems.append(
+            Problem(
+                article.origin,
+                f"written in {language_name(language)} ({language}), not English: stored and searchable, but "
+                "the model is English, so answers from it may be poor",
+                skipped=False,
+            )
+        )
+    return replace(article, language=language) if language != article.language else article

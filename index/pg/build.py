@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, no_articles_message, plan_update
+from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, plan_update, read_articles
 from index.chunking import ChunkParams
 from index.embed.embedder import Embedder
-from index.errors import IndexNotFoundError, NoArticlesError
-from index.ingest.articles import load_paths
+from index.errors import IndexNotFoundError
 from index.pg.store import PgIndex, connect, read_meta, redact, write, writer_lock
 from index.store import IndexData
 
@@ -33,12 +32,10 @@ def update_pg(
 ) -> UpdateReport:
     """Add or update the articles under ``paths`` in the database's index (created on first use)."""
     started = time.monotonic()
-    loaded = load_paths(paths, progress=progress)
-    if not loaded.articles:
-        raise NoArticlesError(no_articles_message(paths, loaded.problems))
+    loaded = read_articles(paths, progress)
     db = connect(dsn)
     try:
-        with writer_lock(db, wait):
+        with writer_lock(db, wait, notify):
             report = UpdateReport(problems=list(loaded.problems))
             old = _open_existing(db, dsn, embedder)
             try:

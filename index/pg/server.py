@@ -52,36 +52,29 @@ class LocalServer:
 
     def start(self) -> str:
         """Create (first time) and start the server, and the ``newsdesk`` database; return its DSN."""
-        binaries = bin_dir()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        user = _run_as()
-        if user is not None:
-            _give(self.folder, user)
-        if not (self.data / "PG_VERSION").exists():
-            _run(user, [str(binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8", "--no-locale"], "initdb")
-        if not self.running():
-            options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder.resolve()}"
-            _run(user, [str(binaries / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-                        "-w", "-t", "60", "start"], "pg_ctl start", log=self.log)
+        self._run_server(["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"])
         self._create_database()
         return self.dsn()
 
     def start_replica_of(self, primary: LocalServer) -> str:
         """Make this server a streaming, read-only replica of ``primary`` (``pg_basebackup -R``) and start it."""
+        self._run_server(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                          "-D", str(self.data), "-R", "-X", "stream", "-c", "fast"])
+        return self.dsn()
+
+    def _run_server(self, create: list[str]) -> None:
+        """Create the data folder with the ``create`` program (first time only), then start the server on it."""
         binaries = bin_dir()
         self.folder.mkdir(parents=True, exist_ok=True)
         user = _run_as()
         if user is not None:
             _give(self.folder, user)
         if not (self.data / "PG_VERSION").exists():
-            _run(user, [str(binaries / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-                        "-D", str(self.data), "-R", "-X", "stream", "-c", "fast"], "pg_basebackup")
+            _run(user, [str(binaries / create[0]), *create[1:]], create[0])
         if not self.running():
             options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder.resolve()}"
             _run(user, [str(binaries / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-                        "-w", "-t", "60", "start"], "pg_ctl start (replica)", log=self.log)
-        return self.dsn()
+                        "-w", "-t", "60", "start"], "pg_ctl start", log=self.log)
 
     def stop(self) -> bool:
         """Stop the server if it runs; True when it was running."""
@@ -159,8 +152,7 @@ def _run_as() -> str | None:
 def _give(folder: Path, user: str) -> None:
     """Let ``user`` own ``folder`` and reach it (its parents need the search bit)."""
     entry = pwd.getpwnam(user)
-    for path in [folder, *[p for p in folder.rglob("*")]] if not (folder / "data").exists() else [folder]:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
+    os.chown(folder, entry.pw_uid, entry.pw_gid)  # what is inside is created by the server, as that user
     for parent in folder.resolve().parents:
         mode = parent.stat().st_mode
         if not mode & 0o001:

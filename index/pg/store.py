@@ -33,7 +33,7 @@ import numpy as np
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NewsdeskError
 from index.lexical import LexicalIndex
 from index.records import Article
-from index.storage import ModelInfo
+from index.storage import CatalogueTexts, ModelInfo
 
 FORMAT = 1
 COMMON_TERM_CAP = 50_000
@@ -337,7 +337,7 @@ class PgLexical:
         return np.sort(rows)
 
 
-class PgIndex:
+class PgIndex(CatalogueTexts):
     """One generation of an index in PostgreSQL (:class:`index.storage.IndexView`); thread-safe.
 
     The catalogue (articles with their text, the sentence and chunk tables) is read into memory when
@@ -387,15 +387,6 @@ class PgIndex:
                 yield self._db
             finally:
                 self._db.rollback()
-
-    def sentence_text(self, row: int) -> str:
-        article, start, end = (int(v) for v in self.sentences[row, :3])
-        return self.articles[article].text[start:end]
-
-    def chunk_text(self, row: int) -> str:
-        article, first, stop = (int(v) for v in self.chunks[row])
-        start, end = int(self.sentences[first, 1]), int(self.sentences[stop - 1, 2])
-        return self.articles[article].text[start:end]
 
     def close(self) -> None:
         self._db.close()
@@ -573,15 +564,22 @@ def _copy_lexical(db: Any, g: int, kind: int, lexical: LexicalIndex) -> None:
 
 
 @contextmanager
-def writer_lock(db: Any, wait: float) -> Iterator[None]:
-    """Hold the writers' advisory lock (one writer at a time); IndexLockedError after ``wait`` seconds."""
+def writer_lock(db: Any, wait: float, notify: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the writers' advisory lock (one writer at a time); IndexLockedError after ``wait`` seconds.
+
+    ``notify(message)`` is called once if another writer holds it.
+    """
     import time
 
     from index.errors import IndexLockedError
 
     deadline = time.monotonic() + wait
+    told = False
     while not db.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
         db.commit()
+        if notify is not None and not told:
+            notify(f"another newsdesk is writing this database's index; waiting up to {wait:.0f} s")
+            told = True
         if time.monotonic() > deadline:
             raise IndexLockedError("another newsdesk is writing this database's index; try again when it is done")
         time.sleep(0.2)

@@ -16,7 +16,7 @@ import numpy as np
 from index.errors import IndexCorruptError
 from index.lexical import LexicalIndex
 from index.records import Article
-from index.storage import ModelInfo
+from index.storage import CatalogueTexts, ModelInfo
 from index.store.layout import LOAD_ATTEMPTS, REBUILD_HINT, Vanished, read_checked, read_manifest_once, verify_files
 from index.store.vectors import FaissVectors
 
@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 
 @dataclass(slots=True)
-class IndexData:
+class IndexData(CatalogueTexts):
     """Everything one generation holds, in memory: the local files' :class:`index.storage.IndexView`."""
 
     model: ModelInfo
@@ -44,16 +44,6 @@ class IndexData:
     chunk_bm25: LexicalIndex
     generation: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
-
-    def sentence_text(self, row: int) -> str:
-        article, start, end = (int(v) for v in self.sentences[row, :3])
-        return self.articles[article].text[start:end]
-
-    def chunk_text(self, row: int) -> str:
-        article, first, stop = (int(v) for v in self.chunks[row])
-        start, end = int(self.sentences[first, 1]), int(self.sentences[stop - 1, 2])
-        return self.articles[article].text[start:end]
-
 
 def load(index_dir: Path) -> IndexData:
     """Open the live generation of ``index_dir``; every file is checksummed before it is parsed."""
