@@ -13,6 +13,7 @@ if typing.TYPE_CHECKING:
     from index.build import UpdateReport, remove_articles, update_index
     from index.chunking import ChunkParams
     from index.embed.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+    from index.fragments import is_fragment
     from index.ingest.articles import load_paths
     from index.records import Article, LoadResult, Problem
     from index.storage import IndexView, ModelInfo
@@ -29,6 +30,7 @@ _HOME = {
     "Problem": "index.records",
     "SentenceTransformerEmbedder": "index.embed.embedder",
     "UpdateReport": "index.build",
+    "is_fragment": "index.fragments",
     "load_embedder": "index.embed.embedder",
     "load_paths": "index.ingest.articles",
     "remove_articles": "index.build",
@@ -45,6 +47,7 @@ __all__ = [
     "Problem",
     "SentenceTransformerEmbedder",
     "UpdateReport",
+    "is_fragment",
     "load_embedder",
     "load_paths",
     "remove_articles",

@@ -14,6 +14,7 @@ from index import location
 from index.build import ProgressFn, UpdateReport, check_model
 from index.embed.embedder import Embedder
 from index.errors import QuestionError
+from index.fragments import is_fragment
 from index.storage import IndexView
 from qa import copies, ranker
 from qa.config import Settings
@@ -48,6 +49,7 @@ class Assistant:
         self._masks: dict[ArticleFilter, np.ndarray] = {}
         self._lock = threading.Lock()
         self.copies = copies.CopyFinder(data.articles)
+        self._fragments: dict[int, bool] = {}
 
     # ------------------------------------------------------------ constructors
 
@@ -112,7 +114,7 @@ class Assistant:
             raise QuestionError(f"k must be a positive whole number, got {k!r}")
         allowed = self._allowed(sources, since, until)
         query = self.retriever.prepare(question, context)
-        found = self.retriever.candidates(query, allowed)
+        found = self.answerable(self.retriever.candidates(query, allowed))
         if len(found.rows) == 0:
             return Answer(question=question, answered=False, confidence=0.0, sentences=[])
         ranked = self.rank(question, found, previous)
@@ -131,6 +133,21 @@ class Assistant:
         picks = copies.collapse(self.data, rows, scores, k, self.copies)
         sentences = [self._sentence(pick.row, pick.score, pick.copies, spans.get(pick.row)) for pick in picks]
         return Answer(question=question, answered=answered, confidence=round(confidence, 4), sentences=sentences)
+
+    def answerable(self, found: Candidates) -> Candidates:
+        """``found`` without fragments (datelines, photo credits, bylines, headings): never answers.
+
+        They stay in the index with their offsets (and as the reader's neighbouring context); the
+        test runs once per sentence row and is cached.
+        """
+        known = self._fragments
+        keep = np.ones(len(found.rows), dtype=bool)
+        for i, row in enumerate(found.rows.tolist()):
+            fragment = known.get(row)
+            if fragment is None:
+                fragment = known[row] = is_fragment(self.data.sentence_text(row))
+            keep[i] = not fragment
+        return found if keep.all() else Candidates(found.rows[keep], found.features[keep])
 
     def rank(self, question: str, found: Candidates, previous: Answer | None = None) -> Ranked:
         """The feature ranker's order of ``found``, its scores and the evidence for its first sentence."""
