@@ -75,6 +75,8 @@ def is_fragment(text: str) -> bool:
     ):
         return True
     words = text.split()
+    if text.endswith(":") and len(words) <= 10:  # a lead-in or heading: "American Music Awards nominees:"
+        return True
     if not _LOWER.search(text) and len(words) <= 10:  # "QUIZ TIME", "ROCK HALL OF FAME ANNOUNCES INDUCTEES"
         return True
     if _SENTENCE_END.search(text):

@@ -141,6 +141,7 @@ FRAGMENTS = [
     "What to Know",
     "Sabrina Carpenter",
     "Illinois:",
+    "The other candidates are:",
     "Eastern time.",
     "(All times Eastern)",
 ]
