@@ -424,6 +424,8 @@ def assemble(
 
 def _in_row_order(parts: list[np.ndarray | tuple[int, int]], new: np.ndarray, dim: int) -> np.ndarray:
     """The vectors of every sentence in row order: kept ones (arrays) and ``(start, stop)`` slices of ``new``."""
+    if not any(isinstance(p, np.ndarray) for p in parts):  # all new, added in order: already in row order
+        return new
     total = sum(len(p) if isinstance(p, np.ndarray) else p[1] - p[0] for p in parts)
     out = np.empty((total, dim), dtype=np.float32)
     at = 0
@@ -434,15 +436,22 @@ def _in_row_order(parts: list[np.ndarray | tuple[int, int]], new: np.ndarray, di
     return out
 
 
-def chunk_means(vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
-    """Unit-length mean of each chunk's sentence vectors (chunks are embedded for free)."""
-    out = np.zeros((len(chunks), vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
-    if len(chunks) == 0:
-        return out
-    cumulative = np.vstack([np.zeros((1, vectors.shape[1]), np.float64), np.cumsum(vectors, axis=0, dtype=np.float64)])
-    sums = cumulative[chunks[:, 2]] - cumulative[chunks[:, 1]]
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    out[:] = sums / np.maximum(norms, 1e-12)
+def chunk_means(vectors: np.ndarray, chunks: np.ndarray, *, block: int = 4096) -> np.ndarray:
+    """Unit-length mean of each chunk's sentence vectors (chunks are embedded for free).
+
+    Chunks are summed ``block`` at a time over a float64 running sum of just the sentences they
+    span, so memory stays bounded whatever the corpus size.
+    """
+    dim = vectors.shape[1] if vectors.ndim == 2 else 0
+    out = np.zeros((len(chunks), dim), dtype=np.float32)
+    for first in range(0, len(chunks), block):
+        part = chunks[first : first + block]
+        low, high = int(part[:, 1].min()), int(part[:, 2].max())
+        cumulative = np.zeros((high - low + 1, dim), np.float64)
+        np.cumsum(vectors[low:high], axis=0, dtype=np.float64, out=cumulative[1:])
+        sums = cumulative[part[:, 2] - low] - cumulative[part[:, 1] - low]
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        out[first : first + len(part)] = sums / np.maximum(norms, 1e-12)
     return out
 
 

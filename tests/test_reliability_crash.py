@@ -10,6 +10,7 @@ import random
 import shutil
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from reliability_support import answers, assert_whole, child, generations, lefto
 from index import store
 from index.build import update_index
 from index.lexical import LexicalIndex
+from index.store.vectors import FaissVectors
 
 STEPS = ("start", "articles", "tables", "vectors", "bm25", "manifest", "renamed", "published")
 """Checkpoints of store.save, in order; "published" is after CURRENT was replaced."""
@@ -115,12 +117,25 @@ def test_disk_full_leaves_the_index_unchanged(
 ) -> None:
     index_dir, extra, before = base
     real_write, real_durable, real_save = store.files.write_bytes, store.files.write_durable, LexicalIndex.save
+    real_lines, real_vectors = store.files.write_lines, FaissVectors.write
 
     def write_bytes(path: Path, payload: bytes) -> None:
         if path.name == victim:
             path.write_bytes(payload[: len(payload) // 2])  # what a full disk leaves
             raise _no_space(path)
         real_write(path, payload)
+
+    def write_lines(path: Path, lines: Iterable[bytes]) -> None:
+        if path.name == victim:
+            path.write_bytes(next(iter(lines)))
+            raise _no_space(path)
+        real_lines(path, lines)
+
+    def write_vectors(self: FaissVectors, path: Path) -> None:
+        if path.name == victim:
+            path.write_bytes(b"IxFI")
+            raise _no_space(path)
+        real_vectors(self, path)
 
     def write_durable(path: Path, payload: bytes) -> None:
         if path.name == victim:
@@ -134,6 +149,8 @@ def test_disk_full_leaves_the_index_unchanged(
         return real_save(self, directory)
 
     monkeypatch.setattr(store.files, "write_bytes", write_bytes)
+    monkeypatch.setattr(store.files, "write_lines", write_lines)
+    monkeypatch.setattr(FaissVectors, "write", write_vectors)
     monkeypatch.setattr(store.files, "write_durable", write_durable)
     monkeypatch.setattr(LexicalIndex, "save", bm25_save)
     install_embedder(FakeEmbedder())

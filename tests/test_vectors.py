@@ -111,3 +111,27 @@ def test_a_filter_keeps_the_recall_of_an_ivf_search(monkeypatch: pytest.MonkeyPa
     # before: 0.962 (selective) and 0.984 here; on the 310k-sentence archive a one-month filter then gave an
     # exact search's first sentence on 193 of 264 questions, now on 259
     assert recall >= (0.99 if share * 20000 <= 500 else 0.9)
+
+
+def test_an_index_written_to_a_file_reads_back_as_serialised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
+    index = FaissVectors.build(clustered(3000), 32)
+    target = tmp_path / "sentences.faiss"
+    index.write(target)
+    assert target.read_bytes() == index.to_bytes()
+    again = FaissVectors.from_bytes(target.read_bytes())
+    assert again.kind == index.kind and np.array_equal(again.all(), index.all())
+    with pytest.raises(FileExistsError):
+        index.write(target)  # never over a file already there
+
+
+def test_chunk_means_are_the_same_whichever_block_size() -> None:
+    from index.build import chunk_means
+
+    x = clustered(2000)
+    starts = np.sort(np.random.default_rng(3).integers(0, 1990, 700))
+    chunks = np.stack([np.zeros(700, int), starts, starts + 1 + starts % 9], axis=1).astype(np.int32)
+    whole = chunk_means(x, chunks, block=len(chunks))
+    sums = np.stack([x[a:b].sum(axis=0, dtype=np.float64) for _, a, b in chunks.tolist()])
+    assert np.allclose(whole, sums / np.linalg.norm(sums, axis=1, keepdims=True), atol=1e-6)
+    assert np.array_equal(chunk_means(x, chunks, block=7), whole)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from index.errors import IndexWriteError
@@ -34,6 +35,16 @@ def write_bytes(path: Path, payload: bytes) -> None:
     """Create ``path`` (it must not exist) holding ``payload``, fsynced."""
     with path.open("xb") as handle:
         handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_lines(path: Path, lines: Iterable[bytes]) -> None:
+    """Create ``path`` (it must not exist) holding ``lines`` one after another, fsynced; only one line
+    is held in memory at a time."""
+    with path.open("xb") as handle:
+        for line in lines:
+            handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -12,6 +12,8 @@ every vector back (removal rebuilds from them).
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,6 +102,31 @@ class FaissVectors:
     def to_bytes(self) -> bytes:
         """The index serialised, as :meth:`from_bytes` reads it."""
         return bytes(_faiss().serialize_index(self.index).tobytes())
+
+    def write(self, path: Path) -> None:
+        """Create ``path`` (it must not exist) holding the index as :meth:`from_bytes` reads it, fsynced.
+
+        The index streams to the file a block at a time: no serialised copy of it is held in memory.
+        A failed write raises the OSError the file gave (not faiss's own RuntimeError).
+        """
+        failed: list[OSError] = []
+        with Path(path).open("xb") as handle:
+
+            def put(block: bytes) -> int:
+                try:
+                    return handle.write(block)
+                except OSError as exc:
+                    failed.append(exc)
+                    raise
+
+            try:
+                _faiss().write_index(self.index, _faiss().PyCallbackIOWriter(put))
+            except RuntimeError:
+                if failed:
+                    raise failed[0] from None
+                raise
+            handle.flush()
+            os.fsync(handle.fileno())
 
     @property
     def size(self) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexCorruptError
+from index.records import Article
 from index.store import files
 from index.store.layout import (
     CURRENT,
@@ -53,22 +54,8 @@ def save(index_dir: Path, data: IndexData) -> int:
         _checkpoint("start")
         tmp.mkdir()
         writing = tmp / "articles.jsonl"
-        lines = []
-        for article, digest in zip(data.articles, data.hashes, strict=True):
-            row = {
-                "id": article.id,
-                "title": article.title,
-                "source": article.source,
-                "published": article.published,
-                "url": article.url,
-                "origin": article.origin,
-                "hash": digest,
-                "text": article.text,
-            }
-            if article.language is not None:  # left out when unknown, so indexes without it read as before
-                row["language"] = article.language
-            lines.append(json.dumps(row, ensure_ascii=True) + "\n")
-        files.write_bytes(writing, "".join(lines).encode("ascii"))
+        lines = (_article_line(article, digest) for article, digest in zip(data.articles, data.hashes, strict=True))
+        files.write_lines(writing, lines)
         _checkpoint("articles")
         for table, array in (("sentences.npy", data.sentences), ("chunks.npy", data.chunks)):
             writing = tmp / table
@@ -78,7 +65,7 @@ def save(index_dir: Path, data: IndexData) -> int:
         _checkpoint("tables")
         for file_name, vectors in (("sentences.faiss", data.sentence_vectors), ("chunks.faiss", data.chunk_vectors)):
             writing = tmp / file_name
-            files.write_bytes(writing, vectors.to_bytes())
+            vectors.write(writing)
         _checkpoint("vectors")
         for sub, lexical in (("bm25-sentences", data.sentence_bm25), ("bm25-chunks", data.chunk_bm25)):
             writing = tmp / sub
@@ -129,6 +116,23 @@ def save(index_dir: Path, data: IndexData) -> int:
     _checkpoint("published")
     _clean(index_dir, keep={g for g in (generation, previous) if g})
     return generation
+
+
+def _article_line(article: Article, digest: str) -> bytes:
+    """One line of ``articles.jsonl`` (ASCII JSON)."""
+    row = {
+        "id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "published": article.published,
+        "url": article.url,
+        "origin": article.origin,
+        "hash": digest,
+        "text": article.text,
+    }
+    if article.language is not None:  # left out when unknown, so indexes without it read as before
+        row["language"] = article.language
+    return (json.dumps(row, ensure_ascii=True) + "\n").encode("ascii")
 
 
 def _clean(index_dir: Path, keep: set[int]) -> None:
