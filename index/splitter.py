@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from index.plain_sentences import plain_pieces
+
 MAX_SENTENCE_CHARS = 1000
 """Longer "sentences" (tables, unpunctuated dumps) are cut at white space into pieces this long."""
 MAX_BLOCK_CHARS = 10_000
@@ -90,7 +92,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         block_spans: list[tuple[int, int]] = []
         block = text[block_start:block_end]
         cursor = 0
-        for piece in _segmenter().segment(block):
+        for piece in plain_pieces(block) or _segmenter().segment(block):  # pysbd only where in doubt
             found = block.find(piece, cursor)
             if found < 0:  # the segmenter altered the text: fall back to the cursor
                 found = cursor
