@@ -143,8 +143,9 @@ class CatalogueTexts:
 
     def sentence_text(self, row: int) -> str:
         """The text of sentence ``row``."""
-        article, start, end = (int(v) for v in self.sentences[row, :3])
-        return self.articles[article].text[start:end]
+        article, start, end = self.sentences[row, :3].tolist()
+        text: str = self.articles[article].text
+        return text[start:end]
 
     def chunk_text(self, row: int) -> str:
         """The text of chunk ``row``: its first sentence's start to its last sentence's end."""

@@ -107,6 +107,8 @@ def _near_copy(
     for pick, other, other_article in folded:
         if other_article == article or len(other) < MIN_SENTENCE_WORDS:
             continue
+        if min(len(own), len(other)) < SENTENCE_JACCARD * max(len(own), len(other)):
+            continue  # the overlap over the union is at most the smaller over the larger
         if len(own & other) / len(own | other) >= SENTENCE_JACCARD and finder.same_story(article, other_article):
             return pick
     return None

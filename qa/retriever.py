@@ -7,6 +7,7 @@ turns that evidence into a score.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,7 +107,6 @@ class Retriever:
         )
         self._sentence_terms: dict[int, tuple[str, ...]] = {}
         self._title_terms: dict[int, frozenset[str]] = {}
-        self._context_cache: dict[int, frozenset[str]] = {}
         single_thread_search()
 
     def prepare(self, text: str, context: str | None = None, *, vector: np.ndarray | None = None) -> Query:
@@ -214,12 +214,13 @@ class Retriever:
         own_terms = set(focus_terms) - _QUESTION_TERMS
         query_bigrams = _bigrams(focus_terms)
         answer_type = question_type(query.focus)
-        counts = self._article_term_counts(query, np.unique(articles))
+        holders = {t: self.data.sentence_bm25.rows_with(t) for t in query.idf}
+        counts = self._article_term_counts(holders, np.unique(articles))
         local = {a: self._local_weights(a, query, in_article) for a, in_article in counts.items()}
+        held = self._query_terms_held(rows, holders)
         for n, row in enumerate(rows.tolist()):
-            own_list = self._terms(row)
-            own = frozenset(own_list)
-            context = own | self._context_terms(row)
+            own = held(row)
+            context = own | self._context_terms(row, held)
             features[n, column["coverage"]] = sum(w for t, w in query.idf.items() if t in own) / total_idf
             features[n, column["coverage_context"]] = sum(w for t, w in query.idf.items() if t in context) / total_idf
             weights = local[int(articles[n])]
@@ -232,8 +233,8 @@ class Retriever:
             absent = [w for t, w in query.idf.items() if t in own_terms and not article_counts.get(t)]
             features[n, column["missing_article"]] = max(absent, default=0.0) / top_idf
             features[n, column["withheld"]] = 1.0 if _WITHHELD.search(data.sentence_text(row)) else 0.0
-            if query_bigrams:
-                features[n, column["bigrams"]] = len(query_bigrams & _bigrams(own_list)) / len(query_bigrams)
+            if query_bigrams and any(a in own and b in own for a, b in query_bigrams):  # else none can match
+                features[n, column["bigrams"]] = len(query_bigrams & _bigrams(self._terms(row))) / len(query_bigrams)
             if answer_type:
                 features[n, column["type_match"]] = type_match(answer_type, data.sentence_text(row), query.focus)
         return features
@@ -248,25 +249,42 @@ class Retriever:
         n = int(self._article_rows[article + 1] - self._article_rows[article]) if self._article_rows is not None else 0
         return {t: w * float(np.log((n + 1) / (counts.get(t, 0) + 0.5))) for t, w in query.idf.items()}
 
-    def _article_term_counts(self, query: Query, articles: np.ndarray) -> dict[int, dict[str, int]]:
+    def _article_term_counts(self, holders: dict[str, np.ndarray], articles: np.ndarray) -> dict[int, dict[str, int]]:
         """For each of ``articles`` (ascending rows), how many of its sentences hold each query term.
 
-        Read from the sentence BM25 postings, which the index stores already: the cost follows the
-        query terms' document frequencies, not the length of the articles.
+        ``holders`` are the query terms' postings (:meth:`LexicalSearch.rows_with`), which the index
+        stores already: the cost follows the terms' document frequencies, not the articles' length.
         """
         counts: dict[int, dict[str, int]] = {int(a): {} for a in articles}
         if len(articles) == 0:
             return counts
         article_of = self.data.sentences[:, 0]
-        for term in query.idf:
-            holders = article_of[self.data.sentence_bm25.rows_with(term)]
-            at = np.searchsorted(articles, holders)
+        for term, rows in holders.items():
+            holding = article_of[rows]
+            at = np.searchsorted(articles, holding)
             inside = at < len(articles)
-            inside[inside] = articles[at[inside]] == holders[inside]
+            inside[inside] = articles[at[inside]] == holding[inside]
             found = np.bincount(at[inside], minlength=len(articles))
             for k in np.flatnonzero(found).tolist():
                 counts[int(articles[k])][term] = int(found[k])
         return counts
+
+    def _query_terms_held(self, rows: np.ndarray, holders: dict[str, np.ndarray]) -> Callable[[int], frozenset[str]]:
+        """Which query terms each of ``rows`` and its neighbours holds, read from the postings
+        (no sentence is tokenised: the postings hold exactly the terms :func:`terms` gives)."""
+        n = len(self.data.sentences)
+        universe = np.unique(np.clip(np.concatenate([rows - 1, rows, rows + 1]), 0, max(n - 1, 0)))
+        present = np.zeros((len(universe), len(holders)), dtype=bool)
+        for i, postings in enumerate(holders.values()):
+            if len(postings):
+                at = np.minimum(np.searchsorted(postings, universe), len(postings) - 1)
+                present[:, i] = postings[at] == universe
+        names = list(holders)
+        held = {
+            row: frozenset(t for t, here in zip(names, flags, strict=True) if here)
+            for row, flags in zip(universe.tolist(), present.tolist(), strict=True)
+        }
+        return held.__getitem__
 
     def _terms(self, row: int) -> tuple[str, ...]:
         cached = self._sentence_terms.get(row)
@@ -276,11 +294,8 @@ class Retriever:
                 self._sentence_terms[row] = cached
         return cached
 
-    def _context_terms(self, row: int) -> frozenset[str]:
-        """Terms of the article's title and of the sentences either side (same article)."""
-        cached = self._context_cache.get(row)
-        if cached is not None:
-            return cached
+    def _context_terms(self, row: int, held: Callable[[int], frozenset[str]]) -> frozenset[str]:
+        """Query terms in the article's title and in the sentences either side (same article)."""
         data = self.data
         article = int(data.sentences[row, 0])
         title = self._title_terms.get(article)
@@ -289,11 +304,8 @@ class Retriever:
         context: set[str] = set(title)
         for neighbour in (row - 1, row + 1):
             if 0 <= neighbour < len(data.sentences) and int(data.sentences[neighbour, 0]) == article:
-                context.update(self._terms(neighbour))
-        result = frozenset(context)
-        if len(self._context_cache) < 200_000:
-            self._context_cache[row] = result
-        return result
+                context.update(held(neighbour))
+        return frozenset(context)
 
 
 def _dense(
