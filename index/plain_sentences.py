@@ -19,8 +19,9 @@ _TAIL = re.compile(r"[.!?]?[\"”]?\s*$")
 """The paragraph's own end: one stop, perhaps a closing quote, white space."""
 _BREAK = re.compile(r"([A-Za-z]+|[0-9]{3,})([.!?])\s+(?=[\"“]?[A-Z])")
 """A word (or a number of three digits or more), its stop, white space, then a capital."""
-_DOUBT = re.compile(r"[«»()\[\]{}\n\r;]|(?<!\w)['‘’]|['‘’](?!\w)|[”\"]\s+[A-Z]")
-"""What pysbd has rules for: brackets, line breaks, single quotes, a capital after a closing quote."""
+_DOUBT = re.compile(r"[«»()\[\]{}\n\r;。．！？]|(?<!\w)['‘’]|['‘’](?!\w)|[”\"]\s+[A-Z]")
+"""What pysbd has rules for: brackets, line breaks, single quotes, a capital after a closing quote,
+the full-width stops of Chinese and Japanese."""
 _QUOTED = re.compile(r"“[^“”\"]*”|\"[^“”\"]*\"")
 
 

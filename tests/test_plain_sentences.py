@@ -39,6 +39,7 @@ DOUBTFUL = [
     "Line one\nline two. And more.",  # a line break
     "He wrote 'never again.' Then he stopped.",  # single quotes
     'The film "Dilemma" Green Day. Written by Billie Joe Armstrong.',  # a capital after a closing quote
+    "東京都は月曜日に新しい条例を発表した。条例は四月に施行される。",  # full-width stops
 ]
 
 
