@@ -36,6 +36,8 @@ BATCH_TOKENS = 2048
 the attention buffers of a batch stay small, which bounds the build's peak memory)."""
 EMBED_WINDOW = 1024
 """Sentences gathered (and sorted by length) before they are embedded."""
+READ_BLOCK = 65_536
+"""Old vectors read back at a time when a generation is rebuilt (about 100 MB)."""
 SplitArticle = tuple[list[tuple[int, int]], list[int]]
 """An article's sentence spans and the token count of each."""
 SPLIT_GROUP_CHARS = 50_000
@@ -259,11 +261,11 @@ class Previous(Protocol):
     chunks: np.ndarray
 
     @property
-    def sentence_vectors(self) -> _AllVectors: ...
+    def sentence_vectors(self) -> _StoredVectors: ...
 
 
-class _AllVectors(Protocol):
-    def all(self) -> np.ndarray: ...
+class _StoredVectors(Protocol):
+    def rows_between(self, start: int, stop: int) -> np.ndarray: ...
 
 
 def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> tuple[list[str], list[str]]:
@@ -334,10 +336,9 @@ def assemble(
     With ``cache_dir``, vectors an interrupted run left there are reused, and an interrupt (Ctrl+C)
     leaves what this run embedded there for the next one.
     """
-    old_vectors = old.sentence_vectors.all() if old is not None else None
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []
-    vector_parts: list[np.ndarray | tuple[int, int]] = []  # arrays (old rows) or (start, stop) of new
+    vector_parts: list[tuple[bool, int, int]] = []  # (from the old generation?, start, stop)
     known = EmbedCache.load(cache_dir, embedder.fingerprint, embedder.dim) if cache_dir is not None else None
     encoder = _WindowedEncoder(embedder, known=known)
     new_rows = [row for row, (_, _, old_row) in enumerate(kept) if old_row is None or old is None]
@@ -361,9 +362,7 @@ def assemble(
                 chunks = old.chunks[int(chunk_at[old_row]) : int(chunk_at[old_row + 1])].copy()
                 chunks[:, 0] = row
                 chunks[:, 1:] += offset - first_old
-                vector_parts.append(
-                    old_vectors[first_old:stop_old] if old_vectors is not None else np.zeros((0, embedder.dim))
-                )
+                vector_parts.append((True, first_old, stop_old))
             else:
                 future, k = pending.pop(row)
                 spans, counts = future.result()[k]
@@ -372,7 +371,7 @@ def assemble(
                 sents = sents.reshape(-1, 4)
                 windows = chunk_sentences(counts, params)
                 chunks = np.array([(row, offset + a, offset + b) for a, b in windows], dtype=np.int32).reshape(-1, 3)
-                vector_parts.append(encoder.add(texts, counts))
+                vector_parts.append((False, *encoder.add(texts, counts)))
                 if progress and encoder.flushed:
                     progress(len(new_rows) - len(pending), len(new_rows), "splitting and embedding articles")
             sentence_rows.append(sents)
@@ -388,10 +387,10 @@ def assemble(
     if progress and new_rows:
         progress(len(new_rows), len(new_rows), "splitting and embedding articles")
     report.sentences_embedded = encoder.embedded
-    del old_vectors, encoder
+    del encoder
     # one array of every vector in row order, then nothing else holds them: copies of a 300k-sentence
     # corpus are about 450 MB each, so peak memory is counted in them
-    vectors = _in_row_order(vector_parts, new_vectors, embedder.dim)
+    vectors = _in_row_order(vector_parts, new_vectors, old.sentence_vectors if old is not None else None, embedder.dim)
     del vector_parts, new_vectors
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
     chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
@@ -422,17 +421,29 @@ def assemble(
     )
 
 
-def _in_row_order(parts: list[np.ndarray | tuple[int, int]], new: np.ndarray, dim: int) -> np.ndarray:
-    """The vectors of every sentence in row order: kept ones (arrays) and ``(start, stop)`` slices of ``new``."""
-    if not any(isinstance(p, np.ndarray) for p in parts):  # all new, added in order: already in row order
+def _in_row_order(
+    parts: list[tuple[bool, int, int]], new: np.ndarray, previous: _StoredVectors | None, dim: int
+) -> np.ndarray:
+    """The vectors of every sentence in row order, from ``(from_old, start, stop)`` parts: rows of the
+    old generation's index (read a block at a time, never all at once) or slices of ``new``."""
+    if not any(from_old for from_old, _, _ in parts):  # all new, added in order: already in row order
         return new
-    total = sum(len(p) if isinstance(p, np.ndarray) else p[1] - p[0] for p in parts)
-    out = np.empty((total, dim), dtype=np.float32)
+    runs: list[tuple[bool, int, int]] = []
+    for from_old, start, stop in parts:  # neighbouring parts of one source are read as one run
+        if runs and runs[-1][0] == from_old and runs[-1][2] == start:
+            runs[-1] = (from_old, runs[-1][1], stop)
+        elif stop > start:
+            runs.append((from_old, start, stop))
+    out = np.empty((sum(stop - start for _, start, stop in runs), dim), dtype=np.float32)
     at = 0
-    for part in parts:
-        block = part if isinstance(part, np.ndarray) else new[part[0] : part[1]]
-        out[at : at + len(block)] = block
-        at += len(block)
+    for from_old, start, stop in runs:
+        if not from_old:
+            out[at : at + stop - start] = new[start:stop]
+        elif previous is not None:
+            for first in range(start, stop, READ_BLOCK):
+                last = min(stop, first + READ_BLOCK)
+                out[at + first - start : at + last - start] = previous.rows_between(first, last)
+        at += stop - start
     return out
 
 

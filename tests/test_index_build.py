@@ -167,3 +167,29 @@ def test_articles_are_split_in_groups_of_bounded_text() -> None:
     assert [row for group in groups for row in group] == rows  # every article once, in order
     assert groups == [[0, 1], [2, 3], [4, 5, 6, 7, 8], [9]]  # a group closes once it reaches 60 characters
     assert _groups([], []) == []
+
+
+def test_old_vectors_are_read_back_a_block_at_a_time_and_carried_exactly(
+    tmp_path: Path, tiny_corpus: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from index import build
+
+    corpus = tmp_path / "articles"
+    shutil.copytree(tiny_corpus, corpus)
+    index_dir = tmp_path / "index"
+    update_index(index_dir, [corpus], fake_embedder)
+    old = store.load(index_dir)
+    monkeypatch.setattr(build, "READ_BLOCK", 2)  # every run of old rows spans several blocks
+    (corpus / "harbor-bridge.txt").write_text("Harbor bridge closes again\n\nThe bridge closed on Friday for inspection.\n")
+    update_index(index_dir, [corpus], fake_embedder)
+    new = store.load(index_dir)
+
+    def vectors_of(data: store.IndexData, article_id: str) -> np.ndarray:
+        rows = [i for i in range(len(data.sentences)) if data.articles[int(data.sentences[i, 0])].id == article_id]
+        return data.sentence_vectors.vectors(np.array(rows))
+
+    kept = [a.id for a in old.articles if a.id != "harbor-bridge"]
+    assert len(kept) == 4
+    for article_id in kept:
+        np.testing.assert_array_equal(vectors_of(old, article_id), vectors_of(new, article_id))
+    assert new.sentence_vectors.size == len(new.sentences)

@@ -240,13 +240,18 @@ class PgVectors:
         block = np.stack([have[r] for r in wanted])
         return block[back]
 
-    def all(self) -> np.ndarray:
-        """Every vector in row order (for a rebuild that keeps unchanged articles' vectors)."""
-        out = np.zeros((self._size, self._dim), np.float32)
+    def rows_between(self, start: int, stop: int) -> np.ndarray:
+        """The vectors of rows ``start`` to ``stop`` (exclusive) in row order, read in one query
+        (a rebuild reads the old generation's vectors back a block at a time)."""
+        out = np.zeros((max(stop - start, 0), self._dim), np.float32)
         with self._index.cursor() as db:
-            cursor = db.execute(_q("SELECT row, embedding FROM {}", self._index.generation, self._table), binary=True)
+            cursor = db.execute(
+                _q("SELECT row, embedding FROM {} WHERE row >= %s AND row < %s", self._index.generation, self._table),
+                (start, stop),
+                binary=True,
+            )
             for row, vector in cursor:
-                out[int(row)] = vector.to_numpy()
+                out[int(row) - start] = vector.to_numpy()
         return out
 
 

@@ -173,16 +173,28 @@ class FaissVectors:
             return np.zeros((0, self.dim), np.float32)
         return np.asarray(self.index.reconstruct_batch(rows), dtype=np.float32)
 
+    def rows_between(self, start: int, stop: int) -> np.ndarray:
+        """The vectors of rows ``start`` to ``stop`` (exclusive), in row order (float32)."""
+        stop = min(stop, self.size)
+        if stop <= start:
+            return np.zeros((0, self.dim), np.float32)
+        self._direct_map()
+        return np.ascontiguousarray(self.index.reconstruct_n(start, stop - start), dtype=np.float32)
+
     def all(self) -> np.ndarray:
         """Every vector, in row order (float32)."""
         n = self.size
         if n == 0:
             return np.zeros((0, self.dim), np.float32)
+        self._direct_map()
+        return np.ascontiguousarray(self.index.reconstruct_n(0, n), dtype=np.float32)
+
+    def _direct_map(self) -> None:
+        """Give an IVF index the row -> list map that reading vectors back needs (kept in the file)."""
         faiss = _faiss()
         ivf = faiss.try_extract_index_ivf(self.index)
         if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:
             ivf.make_direct_map()
-        return np.ascontiguousarray(self.index.reconstruct_n(0, n), dtype=np.float32)
 
     def _exact_among(self, queries: np.ndarray, depth: int, allowed: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Exact search over the ``allowed`` rows only (their vectors read back from the index)."""
