@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
+import os
 import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import IO, Protocol, TextIO
 
 import numpy as np
 
@@ -340,7 +344,7 @@ def assemble(
     chunk_rows: list[np.ndarray] = []
     vector_parts: list[tuple[bool, int, int]] = []  # (from the old generation?, start, stop)
     known = EmbedCache.load(cache_dir, embedder.fingerprint, embedder.dim) if cache_dir is not None else None
-    encoder = _WindowedEncoder(embedder, known=known)
+    encoder = _WindowedEncoder(embedder, known=known, spill_dir=cache_dir if cache_dir is not None and cache_dir.is_dir() else None)
     new_rows = [row for row, (_, _, old_row) in enumerate(kept) if old_row is None or old is None]
     offset = 0
     if old is not None:  # rows are stored article by article: each old article's rows are one slice
@@ -381,6 +385,9 @@ def assemble(
         if cache_dir is not None and encoder.embedded:
             encoder.done_so_far().save(cache_dir, embedder.fingerprint)
         raise
+    except BaseException:
+        encoder.close()
+        raise
     finally:  # on an error or ^C, articles not yet split are dropped rather than waited for
         pool.shutdown(wait=False, cancel_futures=True)
     new_vectors = encoder.finish()  # the encoder lets go of its own copy
@@ -388,6 +395,7 @@ def assemble(
         progress(len(new_rows), len(new_rows), "splitting and embedding articles")
     report.sentences_embedded = encoder.embedded
     del encoder
+    _give_back_freed_memory()
     # one array of every vector in row order, then nothing else holds them: copies of a 300k-sentence
     # corpus are about 450 MB each, so peak memory is counted in them
     vectors = _in_row_order(vector_parts, new_vectors, old.sentence_vectors if old is not None else None, embedder.dim)
@@ -419,6 +427,15 @@ def assemble(
         sentence_bm25=LexicalIndex.build(sentence_texts),
         chunk_bm25=LexicalIndex.build(chunk_texts),
     )
+
+
+def _give_back_freed_memory() -> None:
+    """Ask the C allocator to return freed memory to the system (glibc keeps what splitting and the
+    encoder's bookkeeping freed, and the vector indexes are built next); nothing elsewhere."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _in_row_order(
@@ -500,11 +517,19 @@ class _WindowedEncoder:
     """Embeds sentences as they arrive, a window at a time, in batches of similar token length.
 
     A text seen before in this run (a wire copy, standing boilerplate) or found in ``known`` (vectors
-    kept from an interrupted run) is not embedded again. Only one window of texts is held; the
-    vectors come back in arrival order.
+    kept from an interrupted run) is not embedded again. Only one window of texts is held, and each
+    window's vectors go to an unnamed temporary file (in ``spill_dir``) until :meth:`finish`, so the
+    build's memory does not grow with them (about 1.5 KB a sentence). The vectors come back in
+    arrival order.
     """
 
-    def __init__(self, embedder: Embedder, window: int | None = None, known: EmbedCache | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        window: int | None = None,
+        known: EmbedCache | None = None,
+        spill_dir: Path | None = None,
+    ) -> None:
         self.embedder = embedder
         self.window = window or EMBED_WINDOW
         self.known = known if known is not None else EmbedCache.empty(embedder.dim)
@@ -512,7 +537,11 @@ class _WindowedEncoder:
         """Whether the last :meth:`add` embedded a window."""
         self._texts: list[str] = []
         self._counts: list[int] = []
-        self._parts: list[np.ndarray] = []
+        self._spill_dir = spill_dir
+        self._spill: IO[bytes] | None = None
+        self._spill_failed = False
+        self._parts: list[np.ndarray | tuple[int, int]] = []
+        """Each window's vectors: kept in memory, or ``(offset, rows)`` in the spill file."""
         self._keys: list[bytes] = []
         """Digest of each text embedded or queued in this run, in embedding order."""
         self._slot: dict[bytes, int] = {}
@@ -554,18 +583,35 @@ class _WindowedEncoder:
         out = np.empty((len(order), self.embedder.dim), dtype=np.float32)
         out[order < 0] = self.known.vectors[-1 - order[order < 0]]
         done = 0
-        while self._parts:  # part by part, each freed once copied
-            part = self._parts.pop(0)
+        for part in self._read_parts():  # part by part, read back from the spill file
             rows = np.flatnonzero((order >= done) & (order < done + len(part)))
             out[rows] = part[order[rows] - done]
             done += len(part)
+        self.close()
         return out
+
+    def close(self) -> None:
+        """Let go of the spill file (it has no name, so it is gone from the disk too) and the parts."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+        self._parts = []
 
     def done_so_far(self) -> EmbedCache:
         """The vectors embedded so far (with those it was given), to keep when the run is cut short."""
-        done = sum(len(p) for p in self._parts)
-        fresh = np.concatenate(self._parts) if self._parts else np.zeros((0, self.embedder.dim), np.float32)
-        return self.known.extended(self._keys[:done], fresh)
+        parts = list(self._read_parts())
+        fresh = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+        return self.known.extended(self._keys[: len(fresh)], fresh)
+
+    def _read_parts(self) -> Iterator[np.ndarray]:
+        for part in self._parts:
+            if isinstance(part, np.ndarray):
+                yield part
+            elif self._spill is not None:
+                offset, rows = part
+                self._spill.seek(offset)
+                raw = self._spill.read(rows * self.embedder.dim * 4)
+                yield np.frombuffer(raw, dtype=np.float32).reshape(rows, self.embedder.dim)
 
     def _flush(self) -> None:
         if not self._texts:
@@ -573,8 +619,28 @@ class _WindowedEncoder:
         out = np.zeros((len(self._texts), self.embedder.dim), dtype=np.float32)
         for batch in token_batches(self._counts, self.embedder.max_tokens):
             out[batch] = self.embedder.embed([self._texts[i] for i in batch])
-        self._parts.append(out)
+        self._parts.append(self._spilled(out))
         self._texts, self._counts = [], []
+
+    def _spilled(self, vectors: np.ndarray) -> np.ndarray | tuple[int, int]:
+        """``vectors`` written to the spill file, as ``(offset, rows)``; kept in memory instead when
+        the disk refuses (a full disk then fails the generation's own write, with its message)."""
+        if self._spill_failed:
+            return vectors
+        try:
+            if self._spill is None:  # unbuffered: a refused write leaves nothing pending
+                self._spill = tempfile.TemporaryFile(buffering=0, dir=self._spill_dir, prefix=".newsdesk-vectors-")
+            offset = self._spill.seek(0, os.SEEK_END)
+            view = memoryview(vectors.tobytes())
+            while view:  # a write may be short (a file size limit): the next one then says why
+                written = self._spill.write(view)
+                if not written:
+                    raise OSError(errno.ENOSPC, "nothing written")
+                view = view[written:]
+        except OSError:
+            self._spill_failed = True
+            return vectors
+        return offset, len(vectors)
 
 
 @dataclass(slots=True)

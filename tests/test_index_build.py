@@ -131,6 +131,37 @@ def test_windowed_encoding_keeps_every_vector_in_its_place(fake_embedder) -> Non
     assert fake_embedder.embedded == 600  # each text once in the encoder, once for the comparison
 
 
+@pytest.mark.parametrize("windows", [100, 1.5, 0])
+def test_embedded_vectors_wait_on_disk_and_stay_in_memory_when_it_is_full(
+    fake_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, windows: float  # type: ignore[no-untyped-def]
+) -> None:
+    import io
+    import tempfile
+
+    from index import build
+
+    room = int(windows * 64 * fake_embedder.dim * 4)  # bytes of vectors the disk takes
+
+    class SmallDisk(io.BytesIO):
+        """A spill file that refuses writes past ``room`` bytes, as a full disk does."""
+
+        def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+            if self.tell() + len(data) > room:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    files: list[SmallDisk] = []
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda **_: files.append(SmallDisk()) or files[-1])
+    texts = [f"sentence {'word ' * (n % 37)} number {n}" for n in range(300)]
+    encoder = build._WindowedEncoder(fake_embedder, window=64, spill_dir=tmp_path)
+    for i in range(0, 300, 25):
+        encoder.add(texts[i : i + 25], fake_embedder.count_tokens(texts[i : i + 25]))
+    on_disk = sum(1 for part in encoder._parts if isinstance(part, tuple))
+    assert on_disk == min(4, int(windows))  # four full windows of 64 were embedded; the rest waits in memory
+    np.testing.assert_allclose(encoder.finish(), fake_embedder.embed(texts), atol=1e-6)
+    assert encoder._parts == [] and files[0].closed
+
+
 def test_unchanged_re_index_reads_only_the_article_list(
     tmp_path: Path, tiny_corpus: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
