@@ -145,7 +145,9 @@ class Assistant:
         for i, row in enumerate(found.rows.tolist()):
             fragment = known.get(row)
             if fragment is None:
-                fragment = known[row] = is_fragment(self.data.sentence_text(row))
+                fragment = is_fragment(self.data.sentence_text(row))
+                if len(known) < 200_000:  # bounded like the retriever's caches
+                    known[row] = fragment
             keep[i] = not fragment
         return found if keep.all() else Candidates(found.rows[keep], found.features[keep])
 
