@@ -31,6 +31,7 @@ from index.splitter import split_sentences
 from index.storage import ModelInfo
 from index.store import IndexData
 from index.store import vectors as vector_store
+from index.store.read import Rebuildable, load_for_rebuild
 from index.store.vectors import FaissVectors
 
 BATCH_SENTENCES = 64
@@ -315,10 +316,10 @@ def _totals_if_unchanged(index_dir: Path, incoming: list[Article], embedder: Emb
     return None
 
 
-def _load_existing(index_dir: Path, embedder: Embedder) -> IndexData | None:
+def _load_existing(index_dir: Path, embedder: Embedder) -> Rebuildable | None:
     if not store.exists(index_dir):
         return None
-    data = store.load(index_dir)
+    data = load_for_rebuild(index_dir)
     check_model(index_dir, data.model, embedder)
     return data
 

@@ -146,3 +146,27 @@ def test_verify_refuses_an_index_of_another_model(
 
 def test_answers_survive_a_reopen_exactly(tiny_index: Path) -> None:
     assert answers(tiny_index) == answers(tiny_index)
+
+
+def test_a_rebuild_reads_the_catalogue_and_sentence_vectors_but_checks_every_file(
+    tiny_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.lexical import LexicalIndex
+    from index.store.read import load_for_rebuild
+
+    full = store.load(tiny_index)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a rebuild never loads the old BM25 indexes")
+
+    monkeypatch.setattr(LexicalIndex, "load", refuse)
+    old = load_for_rebuild(tiny_index)
+    assert [a.id for a in old.articles] == [a.id for a in full.articles] and old.hashes == full.hashes
+    assert (old.sentences == full.sentences).all() and (old.chunks == full.chunks).all()
+    assert (old.sentence_vectors.rows_between(0, len(old.sentences)) == full.sentence_vectors.all()).all()
+    bm25 = next((tiny_index / f"gen-{store.current_generation(tiny_index):06d}" / "bm25-chunks").iterdir())
+    damaged = bytearray(bm25.read_bytes())
+    damaged[-1] ^= 0xFF  # damage a file it does not load
+    bm25.write_bytes(bytes(damaged))
+    with pytest.raises(IndexCorruptError):
+        load_for_rebuild(tiny_index)

@@ -45,6 +45,45 @@ class IndexData(CatalogueTexts):
     generation: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
 
+@dataclass(slots=True)
+class Rebuildable(CatalogueTexts):
+    """What a rebuild reads from the live generation: its catalogue and sentence vectors. Its BM25
+    indexes and chunk vectors are made afresh, so they are checksummed but never loaded."""
+
+    model: ModelInfo
+    chunk_params: dict[str, int]
+    articles: list[Article]
+    hashes: list[str]
+    sentences: np.ndarray
+    chunks: np.ndarray
+    sentence_vectors: FaissVectors
+
+
+def load_for_rebuild(index_dir: Path) -> Rebuildable:
+    """The live generation of ``index_dir`` as a rebuild needs it; every file is checksummed, so
+    damage anywhere is found (and the rebuild then starts from the articles given)."""
+    for _attempt in range(LOAD_ATTEMPTS):
+        try:
+            generation, folder, manifest = read_manifest_once(Path(index_dir))
+            verify_files(folder, manifest)
+            articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+            data = Rebuildable(
+                model=_model_info(folder, manifest),
+                chunk_params=dict(manifest.get("chunk_params", {})),
+                articles=articles,
+                hashes=hashes,
+                sentences=_parse(folder, "sentences.npy", _parse_table, manifest),
+                chunks=_parse(folder, "chunks.npy", _parse_table, manifest),
+                sentence_vectors=_parse(folder, "sentences.faiss", _parse_faiss, manifest),
+            )
+        except Vanished:
+            time.sleep(0.05)
+            continue
+        _check_catalogue(folder, data, manifest["counts"])
+        return data
+    raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
+
+
 def load(index_dir: Path) -> IndexData:
     """Open the live generation of ``index_dir``; every file is checksummed before it is parsed."""
     for _attempt in range(LOAD_ATTEMPTS):
@@ -172,15 +211,24 @@ def _model_info(folder: Path, manifest: dict[str, Any]) -> ModelInfo:
 
 def check_consistency(folder: Path, data: IndexData, counts: dict[str, Any]) -> None:
     """Counts, shapes and row references agree: no FAISS row without a sentence, no offset past a text."""
+    _check_catalogue(folder, data, counts)
+    for what, actual, wanted in (
+        ("vectors (ntotal)", data.chunk_vectors.size, len(data.chunks)),
+        ("dimensions", data.chunk_vectors.dim, data.model.dim),
+    ):
+        if actual != wanted:
+            raise IndexCorruptError(f"{folder / 'chunks.faiss'}: {actual} {what}, expected {wanted}; {REBUILD_HINT}")
+
+
+def _check_catalogue(folder: Path, data: IndexData | Rebuildable, counts: dict[str, Any]) -> None:
+    """The catalogue's counts, shapes and row references, and the sentence vectors', agree."""
     n_sent, n_chunk = len(data.sentences), len(data.chunks)
     checks = [
         ("articles.jsonl", "articles", len(data.articles), counts.get("articles")),
         ("sentences.npy", "sentence rows", n_sent, counts.get("sentences")),
         ("chunks.npy", "chunk rows", n_chunk, counts.get("chunks")),
         ("sentences.faiss", "vectors (ntotal)", data.sentence_vectors.size, n_sent),
-        ("chunks.faiss", "vectors (ntotal)", data.chunk_vectors.size, n_chunk),
         ("sentences.faiss", "dimensions", data.sentence_vectors.dim, data.model.dim),
-        ("chunks.faiss", "dimensions", data.chunk_vectors.dim, data.model.dim),
         ("sentences.npy", "columns", data.sentences.shape[1], 4),
         ("chunks.npy", "columns", data.chunks.shape[1], 3),
     ]
