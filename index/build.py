@@ -345,7 +345,8 @@ def assemble(
     chunk_rows: list[np.ndarray] = []
     vector_parts: list[tuple[bool, int, int]] = []  # (from the old generation?, start, stop)
     known = EmbedCache.load(cache_dir, embedder.fingerprint, embedder.dim) if cache_dir is not None else None
-    encoder = _WindowedEncoder(embedder, known=known, spill_dir=cache_dir if cache_dir is not None and cache_dir.is_dir() else None)
+    spill_dir = cache_dir if cache_dir is not None and cache_dir.is_dir() else None  # else the system's temp folder
+    encoder = _WindowedEncoder(embedder, known=known, spill_dir=spill_dir)
     new_rows = [row for row, (_, _, old_row) in enumerate(kept) if old_row is None or old is None]
     offset = 0
     if old is not None:  # rows are stored article by article: each old article's rows are one slice
@@ -385,6 +386,7 @@ def assemble(
     except KeyboardInterrupt:
         if cache_dir is not None and encoder.embedded:
             encoder.done_so_far().save(cache_dir, embedder.fingerprint)
+        encoder.close()
         raise
     except BaseException:
         encoder.close()

@@ -24,8 +24,10 @@ T = TypeVar("T")
 
 
 @dataclass(slots=True)
-class IndexData(CatalogueTexts):
-    """Everything one generation holds, in memory: the local files' :class:`index.storage.IndexView`."""
+class Rebuildable(CatalogueTexts):
+    """What a rebuild reads from the live generation: its catalogue and sentence vectors. Its BM25
+    indexes and chunk vectors are made afresh, so :func:`load_for_rebuild` checksums them but never
+    loads them."""
 
     model: ModelInfo
     chunk_params: dict[str, int]
@@ -38,25 +40,18 @@ class IndexData(CatalogueTexts):
     """int32 ``(m, 3)``: article row, first sentence row, stop sentence row."""
     sentence_vectors: FaissVectors
     """Sentence vectors (row i = sentence i)."""
+
+
+@dataclass(slots=True)
+class IndexData(Rebuildable):
+    """Everything one generation holds, in memory: the local files' :class:`index.storage.IndexView`."""
+
     chunk_vectors: FaissVectors
     """Chunk vectors (row j = chunk j)."""
     sentence_bm25: LexicalIndex
     chunk_bm25: LexicalIndex
     generation: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
-
-@dataclass(slots=True)
-class Rebuildable(CatalogueTexts):
-    """What a rebuild reads from the live generation: its catalogue and sentence vectors. Its BM25
-    indexes and chunk vectors are made afresh, so they are checksummed but never loaded."""
-
-    model: ModelInfo
-    chunk_params: dict[str, int]
-    articles: list[Article]
-    hashes: list[str]
-    sentences: np.ndarray
-    chunks: np.ndarray
-    sentence_vectors: FaissVectors
 
 
 def load_for_rebuild(index_dir: Path) -> Rebuildable:
@@ -220,7 +215,7 @@ def check_consistency(folder: Path, data: IndexData, counts: dict[str, Any]) -> 
             raise IndexCorruptError(f"{folder / 'chunks.faiss'}: {actual} {what}, expected {wanted}; {REBUILD_HINT}")
 
 
-def _check_catalogue(folder: Path, data: IndexData | Rebuildable, counts: dict[str, Any]) -> None:
+def _check_catalogue(folder: Path, data: Rebuildable, counts: dict[str, Any]) -> None:
     """The catalogue's counts, shapes and row references, and the sentence vectors', agree."""
     n_sent, n_chunk = len(data.sentences), len(data.chunks)
     checks = [
