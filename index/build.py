@@ -383,12 +383,9 @@ def assemble(
             sentence_rows.append(sents)
             chunk_rows.append(chunks)
             offset += len(sents)
-    except KeyboardInterrupt:
-        if cache_dir is not None and encoder.embedded:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and cache_dir is not None and encoder.embedded:
             encoder.done_so_far().save(cache_dir, embedder.fingerprint)
-        encoder.close()
-        raise
-    except BaseException:
         encoder.close()
         raise
     finally:  # on an error or ^C, articles not yet split are dropped rather than waited for

@@ -7,7 +7,6 @@ turns that evidence into a score.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,7 +218,7 @@ class Retriever:
         local = {a: self._local_weights(a, query, in_article) for a, in_article in counts.items()}
         held = self._query_terms_held(rows, holders)
         for n, row in enumerate(rows.tolist()):
-            own = held(row)
+            own = held[row]
             context = own | self._context_terms(row, held)
             features[n, column["coverage"]] = sum(w for t, w in query.idf.items() if t in own) / total_idf
             features[n, column["coverage_context"]] = sum(w for t, w in query.idf.items() if t in context) / total_idf
@@ -269,7 +268,7 @@ class Retriever:
                 counts[int(articles[k])][term] = int(found[k])
         return counts
 
-    def _query_terms_held(self, rows: np.ndarray, holders: dict[str, np.ndarray]) -> Callable[[int], frozenset[str]]:
+    def _query_terms_held(self, rows: np.ndarray, holders: dict[str, np.ndarray]) -> dict[int, frozenset[str]]:
         """Which query terms each of ``rows`` and its neighbours holds, read from the postings
         (no sentence is tokenised: the postings hold exactly the terms :func:`terms` gives)."""
         n = len(self.data.sentences)
@@ -280,11 +279,10 @@ class Retriever:
                 at = np.minimum(np.searchsorted(postings, universe), len(postings) - 1)
                 present[:, i] = postings[at] == universe
         names = list(holders)
-        held = {
+        return {
             row: frozenset(t for t, here in zip(names, flags, strict=True) if here)
             for row, flags in zip(universe.tolist(), present.tolist(), strict=True)
         }
-        return held.__getitem__
 
     def _terms(self, row: int) -> tuple[str, ...]:
         cached = self._sentence_terms.get(row)
@@ -294,8 +292,8 @@ class Retriever:
                 self._sentence_terms[row] = cached
         return cached
 
-    def _context_terms(self, row: int, held: Callable[[int], frozenset[str]]) -> frozenset[str]:
-        """Query terms in the article's title and in the sentences either side (same article)."""
+    def _context_terms(self, row: int, held: dict[int, frozenset[str]]) -> frozenset[str]:
+        """The terms of the article's title and the query terms ``held`` by the sentences either side (same article)."""
         data = self.data
         article = int(data.sentences[row, 0])
         title = self._title_terms.get(article)
@@ -304,7 +302,7 @@ class Retriever:
         context: set[str] = set(title)
         for neighbour in (row - 1, row + 1):
             if 0 <= neighbour < len(data.sentences) and int(data.sentences[neighbour, 0]) == article:
-                context.update(held(neighbour))
+                context.update(held[neighbour])
         return frozenset(context)
 
 

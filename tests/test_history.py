@@ -401,6 +401,15 @@ def test_a_second_damaged_file_does_not_overwrite_the_first_kept_one(tmp_path: P
     assert kept == sorted([b"first garbage " * 100, b"second garbage " * 100])
 
 
+def _uses_a_fresh_file_beside(history: History, path: Path, reason: str) -> None:
+    """``history`` left ``path`` alone for a fresh ``history.new-*`` file beside it, with a one-line notice naming ``reason``."""
+    assert history.notice is not None and reason in history.notice
+    assert "\n" not in history.notice
+    assert history.path is not None and history.path != path
+    assert history.path.parent == path.parent
+    assert history.path.name.startswith("history.new-")
+
+
 def _locked_file_test(tmp_path: Path, create_first: bool) -> None:
     path = tmp_path / FILE_NAME
     if create_first:
@@ -411,12 +420,8 @@ def _locked_file_test(tmp_path: Path, create_first: bool) -> None:
         holder.execute("BEGIN EXCLUSIVE")
         history = History.open(tmp_path, busy_timeout=0.1)
         try:
-            assert history.notice is not None and "locked" in history.notice
-            assert "\n" not in history.notice
-            assert history.path is not None and history.path != path
-            assert history.path.parent == tmp_path
-            assert history.path.name.startswith("history.new-")
-            assert history.path.name.endswith(".sqlite3")
+            _uses_a_fresh_file_beside(history, path, "locked")
+            assert history.path is not None and history.path.name.endswith(".sqlite3")
             assert history.path.name in history.notice
             conversation = history.start(INDEX, "while locked")
             history.record(conversation, 1, "q")
@@ -453,11 +458,7 @@ def test_a_file_from_a_newer_newsdesk_is_left_alone(tmp_path: Path) -> None:
 
     history = History.open(tmp_path)
     try:
-        assert history.notice is not None and "newer" in history.notice
-        assert "\n" not in history.notice
-        assert history.path is not None and history.path != path
-        assert history.path.parent == tmp_path
-        assert history.path.name.startswith("history.new-")
+        _uses_a_fresh_file_beside(history, path, "newer")
         conversation = history.start(INDEX, "fresh")
         history.record(conversation, 1, "q")
         assert history.latest(INDEX) is not None

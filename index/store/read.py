@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,36 +57,19 @@ class IndexData(Rebuildable):
 def load_for_rebuild(index_dir: Path) -> Rebuildable:
     """The live generation of ``index_dir`` as a rebuild needs it; every file is checksummed, so
     damage anywhere is found (and the rebuild then starts from the articles given)."""
-    for _attempt in range(LOAD_ATTEMPTS):
-        try:
-            generation, folder, manifest = read_manifest_once(Path(index_dir))
-            verify_files(folder, manifest)
-            articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
-            data = Rebuildable(
-                model=_model_info(folder, manifest),
-                chunk_params=dict(manifest.get("chunk_params", {})),
-                articles=articles,
-                hashes=hashes,
-                sentences=_parse(folder, "sentences.npy", _parse_table, manifest),
-                chunks=_parse(folder, "chunks.npy", _parse_table, manifest),
-                sentence_vectors=_parse(folder, "sentences.faiss", _parse_faiss, manifest),
-            )
-        except Vanished:
-            time.sleep(0.05)
-            continue
+
+    def read(_generation: int, folder: Path, manifest: dict[str, Any]) -> Rebuildable:
+        verify_files(folder, manifest)
+        data = _catalogue(folder, manifest)
         _check_catalogue(folder, data, manifest["counts"])
         return data
-    raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
+
+    return _live(index_dir, read)
 
 
 def load(index_dir: Path) -> IndexData:
     """Open the live generation of ``index_dir``; every file is checksummed before it is parsed."""
-    for _attempt in range(LOAD_ATTEMPTS):
-        try:
-            return _load_once(Path(index_dir))
-        except Vanished:
-            time.sleep(0.05)
-    raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
+    return _live(index_dir, _load_once)
 
 
 def read_catalogue(index_dir: Path) -> tuple[ModelInfo, list[Article], list[str], dict[str, Any]]:
@@ -95,36 +78,54 @@ def read_catalogue(index_dir: Path) -> tuple[ModelInfo, list[Article], list[str]
     Every listed file is checksummed, as :func:`load` does, but only the article list is parsed:
     enough to tell whether a re-index has anything to do.
     """
+
+    def read(
+        _generation: int, folder: Path, manifest: dict[str, Any]
+    ) -> tuple[ModelInfo, list[Article], list[str], dict[str, Any]]:
+        verify_files(folder, manifest)
+        articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+        counts = manifest["counts"]
+        if counts.get("articles") != len(articles):
+            raise IndexCorruptError(
+                f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
+                f"{REBUILD_HINT}"
+            )
+        return _model_info(folder, manifest), articles, hashes, counts
+
+    return _live(index_dir, read)
+
+
+def _live(index_dir: Path, read: Callable[[int, Path, dict[str, Any]], T]) -> T:
+    """``read(generation, folder, manifest)`` of the live generation, read again when a writer
+    replaced it meanwhile (its folder vanished mid-read)."""
     for _attempt in range(LOAD_ATTEMPTS):
         try:
-            _generation, folder, manifest = read_manifest_once(Path(index_dir))
-            verify_files(folder, manifest)
-            articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
-            break
+            return read(*read_manifest_once(Path(index_dir)))
         except Vanished:
             time.sleep(0.05)
-    else:
-        raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
-    counts = manifest["counts"]
-    if counts.get("articles") != len(articles):
-        raise IndexCorruptError(
-            f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
-            f"{REBUILD_HINT}"
-        )
-    return _model_info(folder, manifest), articles, hashes, counts
+    raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
 
 
-def _load_once(index_dir: Path) -> IndexData:
-    generation, folder, manifest = read_manifest_once(index_dir)
+def _catalogue(folder: Path, manifest: dict[str, Any]) -> Rebuildable:
+    """The generation's model, articles, tables and sentence vectors, each file checksummed as parsed."""
     model = _model_info(folder, manifest)
-    counts = manifest["counts"]
     articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
-    sentences = _parse(folder, "sentences.npy", _parse_table, manifest)
-    chunks = _parse(folder, "chunks.npy", _parse_table, manifest)
-    sentence_vectors = _parse(folder, "sentences.faiss", _parse_faiss, manifest)
+    return Rebuildable(
+        model=model,
+        chunk_params=dict(manifest.get("chunk_params", {})),
+        articles=articles,
+        hashes=hashes,
+        sentences=_parse(folder, "sentences.npy", _parse_table, manifest),
+        chunks=_parse(folder, "chunks.npy", _parse_table, manifest),
+        sentence_vectors=_parse(folder, "sentences.faiss", _parse_faiss, manifest),
+    )
+
+
+def _load_once(generation: int, folder: Path, manifest: dict[str, Any]) -> IndexData:
+    base = _catalogue(folder, manifest)
     chunk_vectors = _parse(folder, "chunks.faiss", _parse_faiss, manifest)
     bm25 = {}
-    for sub, rows in (("bm25-sentences", len(sentences)), ("bm25-chunks", len(chunks))):
+    for sub, rows in (("bm25-sentences", len(base.sentences)), ("bm25-chunks", len(base.chunks))):
         names = [n for n in manifest["files"] if n.startswith(sub + "/")]
         if not names:
             raise IndexCorruptError(f"{folder / sub}: not listed in the manifest; {REBUILD_HINT}")
@@ -140,20 +141,14 @@ def _load_once(index_dir: Path) -> IndexData:
         except Exception as exc:  # noqa: BLE001 - a checked file that does not parse is corruption
             raise IndexCorruptError(f"{folder / sub}: cannot read ({exc}); {REBUILD_HINT}") from exc
     data = IndexData(
-        model=model,
-        chunk_params=dict(manifest.get("chunk_params", {})),
-        articles=articles,
-        hashes=hashes,
-        sentences=sentences,
-        chunks=chunks,
-        sentence_vectors=sentence_vectors,
+        **{f.name: getattr(base, f.name) for f in fields(Rebuildable)},
         chunk_vectors=chunk_vectors,
         sentence_bm25=bm25["bm25-sentences"],
         chunk_bm25=bm25["bm25-chunks"],
         generation=generation,
         manifest=manifest,
     )
-    check_consistency(folder, data, counts)
+    check_consistency(folder, data, manifest["counts"])
     return data
 
 

@@ -183,11 +183,7 @@ class FaissVectors:
 
     def all(self) -> np.ndarray:
         """Every vector, in row order (float32)."""
-        n = self.size
-        if n == 0:
-            return np.zeros((0, self.dim), np.float32)
-        self._direct_map()
-        return np.ascontiguousarray(self.index.reconstruct_n(0, n), dtype=np.float32)
+        return self.rows_between(0, self.size)
 
     def _direct_map(self) -> None:
         """Give an IVF index the row -> list map that reading vectors back needs (kept in the file)."""
