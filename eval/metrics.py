@@ -80,20 +80,20 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _pattern(answer: str) -> re.Pattern[str] | None:
+def answer_pattern(answer: str) -> re.Pattern[str] | None:
     gold = normalize(answer)
     return re.compile(r"(?<!\w)" + re.escape(gold) + r"(?!\w)") if gold else None
 
 
 def contains(candidate: str, answer: str) -> bool:
     """Whether ``candidate`` contains ``answer`` as whole words (see the module docstring)."""
-    pattern = _pattern(answer)
+    pattern = answer_pattern(answer)
     return pattern is not None and pattern.search(normalize(candidate)) is not None
 
 
 def first_hit(candidates: Sequence[str], answers: Sequence[str]) -> int | None:
     """1-based rank of the first candidate containing any gold answer, or None."""
-    patterns = [p for p in (_pattern(a) for a in answers) if p is not None]
+    patterns = [p for p in (answer_pattern(a) for a in answers) if p is not None]
     if not patterns:
         return None
     for rank, text in enumerate(candidates, start=1):

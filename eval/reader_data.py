@@ -4,7 +4,7 @@
 
 - ``train.jsonl``: reader training groups (one question, its positive sentence(s) and hard
   negatives), from SQuAD v1.1 train, the SQuAD 2.0 dev articles of the *train* part and the
-  realtimeqa *train* weeks;
+  realtimeqa *train* weeks, and near misses made from a share of them (:func:`near_miss`);
 - ``calibrate-*.jsonl`` / ``heldout-*.jsonl``: question sets in ``newsdesk eval`` format (with
   their article files) for fitting the answer/decline model and for reporting.
 
@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import contains
+from eval.metrics import answer_pattern, contains, normalize
 from index.lexical import terms
 from index.splitter import split_sentences
 
@@ -41,6 +41,13 @@ SQUAD_DEV_TUNE_ARTICLES = 24
 RTQ_TRAIN_SHARE, RTQ_CALIBRATE_SHARE = 0.60, 0.15
 NEGATIVES = 3
 """Negative sentences per question (hard ones: most question terms shared)."""
+NEAR_MISS_SHARE = 0.3
+"""Share of answerable training questions also given as a near miss (see :func:`near_miss`)."""
+OPEN_NO_ANSWER_SHARE = 0.5
+"""Share of an open set's questions made unanswerable (see :func:`realtimeqa_open_set`)."""
+OPEN_MAX_ANSWER_PAGES = 0.01
+"""An open set's question is made unanswerable only when its answers are in at most this share of
+the pages (removing "Donald Trump" would empty the week)."""
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -83,6 +90,43 @@ def hard_negatives(article: Article, question: str, exclude: set[int], n: int, r
     scored = [(len(wanted & t), rng.random(), i) for i, t in enumerate(article.terms) if i not in exclude]
     scored.sort(reverse=True)
     return [i for _, _, i in scored[:n]]
+
+
+_NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,]*\d)?(?:\.\d+)?(?:st|nd|rd|th)?(?!\w)")
+_YEAR = re.compile(r"1\d\d\d|20\d\d")
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:[A-Z][a-z]+)*(?!\w)")
+"""A capitalised word after a lower-case one: a name, not the first word of a sentence."""
+
+
+def near_miss(group: dict[str, Any], rng: random.Random) -> dict[str, Any] | None:
+    """The group's question with one name or number that its answer sentence shares swapped for
+    another the article uses elsewhere (from its negatives), every sentence now a negative: a
+    question the article comes close to but does not answer ("... the 149th show?" over the 148th),
+    the kind of unanswerable SQuAD 2.0 has too few of to learn from. None when nothing can be swapped."""
+    positives = [e for e in group["examples"] if e["rel"]]
+    if not positives:
+        return None
+    question = group["question"]
+    context = " ".join(e[k] for e in positives for k in ("sentence", "prev", "next", "title")).lower()
+    pool = " ".join(e[k] for e in group["examples"] if not e["rel"] for k in ("sentence", "prev", "next"))
+    near = set(terms(context)) | set(terms(question))
+    spots = [
+        m for pattern in (_NUMBER, _NAME) for m in pattern.finditer(question)
+        if m.group().lower() in context and terms(m.group())  # no "On", "The"
+    ]
+    rng.shuffle(spots)
+    for spot in spots:
+        pattern = _NUMBER if _NUMBER.fullmatch(spot.group()) else _NAME
+        year = bool(_YEAR.fullmatch(spot.group()))
+        options = sorted(
+            w for w in set(pattern.findall(pool))
+            if (ts := terms(w)) and not near & set(ts) and bool(_YEAR.fullmatch(w)) == year
+        )  # a year for a year; nothing the answer's sentences or the question already say
+        if options:
+            swapped = question[: spot.start()] + rng.choice(options) + question[spot.end() :]
+            examples = [{k: v for k, v in e.items() if k != "span"} | {"rel": 0} for e in group["examples"]]
+            return {"question": swapped, "source": group["source"] + "-near-miss", "examples": examples}
+    return None
 
 
 def squad_train_groups(path: Path, rng: random.Random, limit: int) -> list[dict[str, Any]]:
@@ -219,6 +263,64 @@ def realtimeqa_split(questions: list[dict[str, Any]]) -> tuple[list[str], list[s
     return weeks[:a], weeks[a:b], weeks[b:]
 
 
+def week_pages(questions: list[dict[str, Any]], order: list[str]) -> dict[str, list[str]]:
+    """Per week, the pages a search returned that week: the file lists pages in order of first
+    appearance, week after week, so a week's new pages run from after the previous week's last
+    linked page to its own last one (pages seen in an earlier week are only its linked ones)."""
+    position = {page_id: i for i, page_id in enumerate(order)}
+    linked: dict[str, list[int]] = defaultdict(list)
+    for q in questions:
+        linked[q["meta"]["week"]] += [position[a] for a in q["article_ids"] if a in position]
+    out: dict[str, list[str]] = {}
+    start = 0
+    for week in sorted(linked):
+        end = max(linked[week], default=start - 1) + 1
+        ids = {order[i] for i in range(start, end)} | {order[i] for i in linked[week]}
+        out[week] = sorted(ids)
+        start = max(start, end)
+    return out
+
+
+def realtimeqa_open_set(
+    questions: list[dict[str, Any]], pages: list[dict[str, Any]], rng: random.Random
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The questions over every page their weeks' searches returned, about half of them made
+    unanswerable: every page holding one of their answers (whole words) or its rarest word is left
+    out, so the story is still covered (the search's other pages, other outlets) but the answer is not. Only
+    questions whose answers are in few pages are picked; a kept question whose every answer page
+    went with them is dropped. Returns (articles, questions) in newsdesk formats."""
+    texts = [(p["id"], normalize(p["text"])) for p in pages]
+    page_terms = [frozenset(terms(p["text"])) for p in pages]
+    frequency: dict[str, int] = defaultdict(int)
+    for held in page_terms:
+        for term in held:
+            frequency[term] += 1
+    holders: dict[str, list[str]] = {}  # pages naming the answer, or its rarest word
+    answering: dict[str, list[str]] = {}  # pages naming the answer
+    for q in questions:
+        patterns = [p for p in map(answer_pattern, q["answers"]) if p is not None]
+        # the answer's rarest word too: a page naming "Jackson" answers "Ketanji Brown Jackson"
+        rarest = {min(ts, key=lambda t: (frequency.get(t, 0), t)) for a in q["answers"] if (ts := terms(a))}
+        answering[q["id"]] = [i for i, text in texts if any(p.search(text) for p in patterns)]
+        holders[q["id"]] = [i for (i, _), held in zip(texts, page_terms, strict=True) if rarest & held]
+        holders[q["id"]] = sorted(set(holders[q["id"]]) | set(answering[q["id"]]))
+    limit = max(1, round(OPEN_MAX_ANSWER_PAGES * len(pages)))
+    pickable = [q for q in questions if 0 < len(holders[q["id"]]) <= limit]
+    rng.shuffle(pickable)
+    closed = {q["id"] for q in pickable[: round(OPEN_NO_ANSWER_SHARE * len(questions))]}
+    removed = {page_id for qid in closed for page_id in holders[qid]}
+    kept_pages = [p for p in pages if p["id"] not in removed]
+    out = []
+    for q in questions:
+        if q["id"] in closed:
+            out.append({**q, "answers": [], "article_ids": []})
+            continue
+        ids = [page_id for page_id in answering[q["id"]] if page_id not in removed]
+        if ids:
+            out.append({**q, "article_ids": ids})
+    return kept_pages, out
+
+
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
@@ -262,14 +364,17 @@ def main(argv: list[str] | None = None) -> int:
 
     rtq = list(_jsonl(data / "realtimeqa-2023" / "questions.jsonl"))
     w_train, w_cal, w_held = realtimeqa_split(rtq)
-    needed = {a for q in rtq for a in q["article_ids"]}
-    pages = {p["id"]: p for p in _jsonl(data / "realtimeqa-2023" / "articles.jsonl.gz") if p["id"] in needed}
+    all_pages = list(_jsonl(data / "realtimeqa-2023" / "articles.jsonl.gz"))
+    pages = {p["id"]: p for p in all_pages}
+    searched = week_pages(rtq, [p["id"] for p in all_pages])
 
     groups = squad_train_groups(data / "squad-v1.1-train" / "train-v1.1.jsonl.gz", rng, args.squad_train)
     print(f"squad train groups {len(groups)}", file=sys.stderr)
     groups += squad2_groups(data / "squad-v2.0" / "dev-v2.0.jsonl.gz", train2, rng)
     rtq_train = [q for q in rtq if q["meta"]["week"] in set(w_train)]
     groups += realtimeqa_groups(rtq_train, pages, rng)
+    misses = [m for g in groups if rng.random() < NEAR_MISS_SHARE and (m := near_miss(g, rng)) is not None]
+    groups += misses
     rng.shuffle(groups)
     _write_jsonl(out / "train.jsonl", groups)
     counts: dict[str, int] = defaultdict(int)
@@ -294,6 +399,12 @@ def main(argv: list[str] | None = None) -> int:
         ids = sorted({a for q in chosen_q for a in q["article_ids"]})
         _write_jsonl(out / f"{name}-rtq-articles.jsonl", [pages[i] for i in ids if i in pages])
         _write_jsonl(out / f"{name}-rtq.jsonl", chosen_q)
+        week_ids = sorted({i for w in weeks for i in searched.get(w, [])} | set(ids))
+        open_articles, open_questions = realtimeqa_open_set(chosen_q, [pages[i] for i in week_ids], random.Random(SEED))
+        _write_jsonl(out / f"{name}-rtq-open-articles.jsonl", open_articles)
+        _write_jsonl(out / f"{name}-rtq-open.jsonl", open_questions)
+        print(f"{name}-rtq-open: {len(open_articles)} pages, {len(open_questions)} questions, "
+              f"{sum(not q['answers'] for q in open_questions)} unanswerable", file=sys.stderr)
     split = {"squad1_tune": tune, "squad1_heldout": held, "squad2_train": sorted(train2),
              "squad2_calibrate": sorted(calibrate2), "squad2_heldout": sorted(held2),
              "rtq_train_weeks": w_train, "rtq_calibrate_weeks": w_cal, "rtq_heldout_weeks": w_held}

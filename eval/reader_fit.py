@@ -51,6 +51,7 @@ class Reading:
     evidence: np.ndarray
     answerable: bool
     group: str
+    best_cos: float
     weight: float = 1.0
 
 
@@ -76,7 +77,7 @@ def collect(assistant: Assistant, questions: list[dict[str, Any]], depth: int, l
         group = str((q.get("article_ids") or [q["id"]])[0])
         out.append(
             Reading(ranker.logit(ranked.scores[read]), reading.relevance, reading.span_scores, labels, ranked.evidence,
-                    bool(answers), group)
+                    bool(answers), group, ranked.best_cos)
         )
         if n % 500 == 0:
             print(f"  read: {n}/{len(chosen)}", file=sys.stderr)
@@ -95,6 +96,7 @@ def save(path: Path, readings: list[Reading]) -> None:
             "evidence": np.stack([r.evidence for r in readings]),
             "answerable": np.array([r.answerable for r in readings]),
             "groups": np.array([r.group for r in readings], dtype=str),
+            "best_cos": np.array([r.best_cos for r in readings]),
         },
     )
 
@@ -110,6 +112,7 @@ def load(path: Path) -> list[Reading]:
             flat["evidence"][i],
             bool(flat["answerable"][i]),
             str(flat["groups"][i]),
+            float(flat["best_cos"][i]),
         )
         for i in range(len(flat["groups"]))
     ]
@@ -151,7 +154,9 @@ def confidence_rows(
         combined, order = _rerank(r, weights)
         d = weights.depth
         xs.append(
-            ranker.reader_confidence_features(combined, r.relevance[:d][order], r.evidence, r.span_scores[:d][order])
+            ranker.reader_confidence_features(
+                combined, r.relevance[:d][order], r.evidence, r.span_scores[:d][order], r.best_cos
+            )
         )
         ys.append(float(r.answerable and (target == "answerable" or bool(r.labels[order[0]]))))
     return np.array(xs), np.array(ys)

@@ -21,7 +21,7 @@ from qa.config import Settings
 from qa.embedding import embedder_for
 from qa.filters import ArticleFilter, DateLike
 from qa.reader import Reader, ReaderInput, shipped_reader
-from qa.retriever import Candidates, Retriever, question_type
+from qa.retriever import FEATURES, Candidates, Retriever, question_type
 from qa.types import Answer, ArticleRef, Sentence
 
 MAX_QUESTION_CHARS = 2000
@@ -159,7 +159,8 @@ class Assistant:
             scores = self._follow_up_prior(found.rows, scores, previous)
         order = np.argsort(-scores, kind="stable")
         evidence = ranker.confidence_features(found.features[order], logits[order], question_type(question) is not None)
-        return Ranked(found.rows[order], scores[order], evidence)
+        best_cos = float(np.max(found.features[:, _COS]))
+        return Ranked(found.rows[order], scores[order], evidence, best_cos)
 
     def _read(self, question: str, context: str | None, ranked: Ranked, weights: ranker.ReaderWeights) -> _Reading:
         """Let the reader read the ranker's best ``weights.depth`` distinct sentences and rerank them.
@@ -194,6 +195,7 @@ class Assistant:
             np.array([relevance[p] for p in distinct]),
             evidence,
             np.array([sure[p] for p in distinct]),
+            ranked.best_cos,
         )
         spans: dict[int, tuple[int, int]] = {}
         for position, span in zip(read, reading.spans, strict=True):
@@ -281,6 +283,9 @@ def distinct_positions(data: IndexView, rows: np.ndarray, depth: int) -> tuple[l
     return read, twins
 
 
+_COS = FEATURES.index("cos")
+
+
 @dataclass(frozen=True, slots=True)
 class Ranked:
     """Candidates in the feature ranker's order."""
@@ -290,6 +295,8 @@ class Ranked:
     """Sentence scores in [0, 1], best first (follow-up prior included)."""
     evidence: np.ndarray
     """:data:`qa.ranker.CONFIDENCE_FEATURES` of the first sentence."""
+    best_cos: float
+    """The question's best cosine to any candidate."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,11 +160,13 @@ READER_CONFIDENCE_FEATURES = (
     "cos",
     "missing_salient",
     "missing_article",
+    "best_cos",
 )
 """Per question: the first sentence's combined logit and its margin over the second; the reader's
 logit for it and the best among the others; the feature ranker's answerability logit; the reader's
-phrase score in the first sentence; and, from the ranker's evidence for its own first sentence, the
-question's cosine to it and the most salient question term missing from its context and article."""
+phrase score in the first sentence; from the ranker's evidence for its own first sentence, the
+question's cosine to it and the most salient question term missing from its context and article;
+and the question's best cosine to any candidate (how close the articles come at all)."""
 
 
 def reader_sentence_logits(
@@ -176,7 +178,7 @@ def reader_sentence_logits(
 
 
 def reader_confidence_features(
-    combined: np.ndarray, relevance: np.ndarray, evidence: np.ndarray, span_scores: np.ndarray
+    combined: np.ndarray, relevance: np.ndarray, evidence: np.ndarray, span_scores: np.ndarray, best_cos: float
 ) -> np.ndarray:
     """:data:`READER_CONFIDENCE_FEATURES` from the read sentences, best first."""
     if len(combined) == 0:
@@ -187,7 +189,7 @@ def reader_confidence_features(
     column = {name: i for i, name in enumerate(CONFIDENCE_FEATURES)}
     values = [combined[0], margin, relevance[0], other, float(evidence @ w + b), span_scores[0] / 10.0]
     values += [evidence[column[name]] for name in ("cos", "missing_salient", "missing_article")]
-    return np.array(values, np.float64)
+    return np.array(values + [best_cos], np.float64)
 
 
 def reader_confidence(weights: ReaderWeights, features: np.ndarray) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.errors import ModelError
-from qa import Assistant, Settings
+from qa import Assistant, Settings, ranker
 from qa.reader import (
     MAX_SPAN_TOKENS,
     MAX_TOKENS,
@@ -181,3 +181,16 @@ def test_reader_weights_of_another_version_are_a_clear_error(tmp_path: Path, mon
         monkeypatch.undo()
         ranker.model.cache_clear()
     assert ranker.model().reader is not None
+
+
+def test_confidence_reads_how_close_any_candidate_comes(tiny_index: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant.open(tiny_index, embedder=fake_embedder)
+    question = "How many firefighters were sent?"
+    found = assistant.answerable(assistant.retriever.candidates(assistant.retriever.prepare(question)))
+    ranked = assistant.rank(question, found)
+    assert ranked.best_cos == pytest.approx(float(found.features[:, ranker.FEATURES.index("cos")].max()))
+    features = ranker.reader_confidence_features(
+        np.array([2.0, 1.0]), np.array([1.5, 0.5]), ranked.evidence, np.array([40.0, 20.0]), ranked.best_cos
+    )
+    assert len(features) == len(ranker.READER_CONFIDENCE_FEATURES)
+    assert features[ranker.READER_CONFIDENCE_FEATURES.index("best_cos")] == ranked.best_cos
