@@ -91,8 +91,10 @@ reader-fit: install  ## index the calibration sets and refit how the reader is u
 	$(VENV)/bin/newsdesk index $(SHARED)/squad-v1.1-dev/articles.jsonl --index $(READER_IDX)/squad1
 	$(VENV)/bin/newsdesk index $(READER_DATA)/calibrate-squad2-articles.jsonl --index $(READER_IDX)/cal-squad2
 	$(VENV)/bin/newsdesk index $(READER_DATA)/calibrate-rtq-articles.jsonl --index $(READER_IDX)/cal-rtq
+	$(VENV)/bin/newsdesk index $(READER_DATA)/calibrate-rtq-open-articles.jsonl --index $(READER_IDX)/cal-rtq-open
 	$(PY) -m eval.reader_fit --write \
 		--set $(READER_IDX)/corpus eval/questions.jsonl \
 		--set $(READER_IDX)/squad1 $(READER_DATA)/tune-squad1.jsonl \
 		--set $(READER_IDX)/cal-squad2 $(READER_DATA)/calibrate-squad2.jsonl \
-		--set $(READER_IDX)/cal-rtq $(READER_DATA)/calibrate-rtq.jsonl
+		--set $(READER_IDX)/cal-rtq $(READER_DATA)/calibrate-rtq.jsonl \
+		--set $(READER_IDX)/cal-rtq-open $(READER_DATA)/calibrate-rtq-open.jsonl

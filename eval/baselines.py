@@ -41,6 +41,8 @@ class BaselineRun:
     label: str
     rankings: Ranking
     seconds: float
+    best_scores: list[float] | None = None
+    """Per question, the score of its first row (dense: the best cosine), for a plain decline threshold."""
 
 
 def sentence_mask(
@@ -81,14 +83,14 @@ class Baselines:
         bm25_seconds = time.perf_counter() - started
         progress("baseline dense: searching sentence vectors")
         started = time.perf_counter()
-        dense = self.dense(questions, k, mask)
+        dense, best_cosines = self.dense_scored(questions, k, mask)
         dense_seconds = time.perf_counter() - started + encode_seconds
         started = time.perf_counter()
         fused = [rrf([a, b])[:k] for a, b in zip(lexical, dense, strict=True)]
         fuse_seconds = time.perf_counter() - started
         return [
             BaselineRun("bm25", "BM25", [r[:k] for r in lexical], bm25_seconds),
-            BaselineRun("dense", "dense", [r[:k] for r in dense], dense_seconds),
+            BaselineRun("dense", "dense", [r[:k] for r in dense], dense_seconds, best_cosines),
             BaselineRun("rrf", "BM25+dense RRF", fused, bm25_seconds + dense_seconds + fuse_seconds),
         ]
 
@@ -116,15 +118,24 @@ class Baselines:
 
     def dense(self, questions: Sequence[str], depth: int, mask: np.ndarray | None = None) -> Ranking:
         """Dense rankings: inner product over the stored sentence vectors."""
+        return self.dense_scored(questions, depth, mask)[0]
+
+    def dense_scored(
+        self, questions: Sequence[str], depth: int, mask: np.ndarray | None = None
+    ) -> tuple[Ranking, list[float]]:
+        """Dense rankings and each question's best cosine (0.0 when nothing is searched)."""
         index = self.data.sentence_vectors
         if min(depth, index.size) == 0 or (mask is not None and not mask.any()):
-            return [np.zeros(0, np.int64) for _ in questions]
+            return [np.zeros(0, np.int64) for _ in questions], [0.0 for _ in questions]
         allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)
         out: Ranking = []
+        best: list[float] = []
         for begin in range(0, len(questions), BATCH):
             vectors = np.ascontiguousarray(self.embed(list(questions[begin : begin + BATCH])), dtype=np.float32)
-            out.extend(rows for rows, _ in index.search(vectors, depth, allowed))
-        return out
+            for rows, scores in index.search(vectors, depth, allowed):
+                out.append(rows)
+                best.append(float(scores[0]) if len(scores) else 0.0)
+        return out, best
 
 
 def rrf(rankings: Sequence[np.ndarray], k: int = RRF_K) -> np.ndarray:

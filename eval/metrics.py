@@ -20,6 +20,7 @@ there are some); latency percentiles over every question (numpy's linear interpo
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -145,6 +146,18 @@ class Outcome:
     def correct(self) -> bool:
         """The first candidate contains a gold answer (never true for an unanswerable question)."""
         return self.hit_rank == 1
+
+
+def declined_at(outcomes: Sequence[Outcome], answered_share: float) -> float:
+    """Share of unanswerable questions a plain threshold on ``confidence`` declines when it is set to
+    answer ``answered_share`` of the answerable ones (0.0 without both kinds)."""
+    answerable = np.array([o.confidence for o in outcomes if o.answerable], dtype=np.float64)
+    unanswerable = np.array([o.confidence for o in outcomes if not o.answerable], dtype=np.float64)
+    if not len(answerable) or not len(unanswerable):
+        return 0.0
+    k = min(len(answerable), max(1, math.ceil(answered_share * len(answerable) - 1e-9)))
+    threshold = float(np.sort(answerable)[::-1][k - 1])  # the k-th most confident answerable question
+    return float(np.mean(unanswerable < threshold))
 
 
 def hit_at(outcomes: Sequence[Outcome], k: int) -> float:

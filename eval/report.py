@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import INTERFACE_KEYS, SPAN_KEYS, Outcome, calibration_error, coverage_curve, reliability
+from eval.metrics import (
+    INTERFACE_KEYS,
+    SPAN_KEYS,
+    Outcome,
+    calibration_error,
+    coverage_curve,
+    declined_at,
+    reliability,
+)
 from eval.questions import Question
 from eval.run import SEGMENTS, SystemResult
 
@@ -208,7 +216,7 @@ def write_report(
         "",
         markdown_table(side_by_side(results, metrics)),
         "",
-        *_decision_table(main.outcomes),
+        *_decision_table(main.outcomes, others),
         "## Latency",
         "",
         f"Per question, index already loaded: p50 {main_metrics['latency_ms_p50']:.1f} ms, "
@@ -229,8 +237,9 @@ def write_report(
     return [path, coverage_png, reliability_png]
 
 
-def _decision_table(outcomes: Sequence[Outcome]) -> list[str]:
-    """Answered or declined, for answerable and unanswerable questions (the system's own decisions)."""
+def _decision_table(outcomes: Sequence[Outcome], others: Sequence[SystemResult] = ()) -> list[str]:
+    """Answered or declined, for answerable and unanswerable questions (the system's own decisions),
+    and what a plain threshold on the dense baseline's best cosine declines answering as many."""
     lines = ["## Answer or decline", "", "| questions | answered | declined |", "|---|---:|---:|"]
     for label, group in (
         ("answerable, first sentence right", [o for o in outcomes if o.answerable and o.correct]),
@@ -240,6 +249,18 @@ def _decision_table(outcomes: Sequence[Outcome]) -> list[str]:
         if group:
             answered = sum(o.answered for o in group)
             lines.append(f"| {label} ({len(group)}) | {answered} | {len(group) - answered} |")
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    dense = next((r for r in others if r.name == "dense"), None)
+    if dense is not None and answerable and unanswerable:
+        share = sum(o.answered for o in answerable) / len(answerable)
+        own = sum(not o.answered for o in unanswerable) / len(unanswerable)
+        lines += [
+            "",
+            f"A plain threshold on the best dense cosine (the dense baseline's first sentence), set to answer "
+            f"the same {share:.1%} of answerable questions, declines {declined_at(dense.outcomes, share):.1%} "
+            f"of the unanswerable ones (newsdesk: {own:.1%}).",
+        ]
     return [*lines, ""]
 
 

@@ -150,12 +150,20 @@ def answer_all(
 
 
 def baseline_result(
-    name: str, label: str, data: Any, questions: Sequence[Question], rankings: Any, seconds: float
+    name: str,
+    label: str,
+    data: Any,
+    questions: Sequence[Question],
+    rankings: Any,
+    seconds: float,
+    best_scores: Sequence[float] | None = None,
 ) -> SystemResult:
-    """Outcomes of a baseline from its rankings; latency is the run's time spread evenly."""
+    """Outcomes of a baseline from its rankings; latency is the run's time spread evenly. It answers
+    every question; its confidence is its first row's score where given (dense: the best cosine), else 1."""
     each = seconds * 1000.0 / max(1, len(questions))
+    scores = list(best_scores) if best_scores is not None else [1.0] * len(questions)
     outcomes = []
-    for q, rows in zip(questions, rankings, strict=True):
+    for q, rows, score in zip(questions, rankings, scores, strict=True):
         rows = [int(r) for r in rows]
         outcomes.append(
             Outcome(
@@ -164,7 +172,7 @@ def baseline_result(
                 texts=tuple(data.sentence_text(r) for r in rows),
                 article_ids=tuple(data.articles[int(data.sentences[r, 0])].id for r in rows),
                 answered=True,
-                confidence=1.0,
+                confidence=score,
                 latency_ms=round(each, 3),
             )
         )

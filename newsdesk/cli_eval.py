@@ -118,7 +118,10 @@ def _evaluate(
             f"baselines: BM25 index built in {baselines.build_seconds:.1f} s; "
             + ", ".join(f"{r.label} {r.seconds:.1f} s" for r in runs)
         )
-        results += [baseline_result(r.name, r.label, assistant.data, questions, r.rankings, r.seconds) for r in runs]
+        results += [
+            baseline_result(r.name, r.label, assistant.data, questions, r.rankings, r.seconds, r.best_scores)
+            for r in runs
+        ]
     bar = Bar(len(questions), "answering")
     results.append(answer_all(batched, questions, filters=filters, progress=bar.advance))
     bar.close()

@@ -73,6 +73,7 @@ def test_eval_writes_predictions_report_and_metrics(fake_cli, tiny_index: Path, 
     assert "| metric | BM25 \\* | dense \\* | BM25+dense RRF \\* | newsdesk |" in text
     assert "| hit@1 |" in text and "latency_ms_p95" in text and "never abstains" in text
     assert "## The 20 worst misses" in text and "## Reliability" in text
+    assert "A plain threshold on the best dense cosine" in text  # the set has an unanswerable question
     for chart in ("report-coverage.png", "report-reliability.png"):
         assert f"]({chart})" in text
         assert (report.parent / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

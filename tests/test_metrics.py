@@ -15,6 +15,7 @@ from eval.metrics import (
     compute,
     contains,
     coverage_curve,
+    declined_at,
     first_hit,
     normalize,
     reliability,
@@ -116,6 +117,17 @@ def test_compute_matches_the_hand_worked_figures() -> None:
         "questions": 5,
         "unanswerable": 2,
     }
+
+
+def test_declined_at_sets_the_threshold_on_the_answerable_questions() -> None:
+    def outcome(confidence: float, answerable: bool) -> Outcome:
+        return Outcome(("a",) if answerable else (), (), ("x",), ("x",), answered=True, confidence=confidence)
+
+    outcomes = [outcome(c, True) for c in (0.9, 0.8, 0.7, 0.6)] + [outcome(c, False) for c in (0.75, 0.65, 0.5)]
+    assert declined_at(outcomes, 1.0) == pytest.approx(1 / 3)  # answer all four: threshold 0.6
+    assert declined_at(outcomes, 0.75) == pytest.approx(2 / 3)  # answer three: threshold 0.7
+    assert declined_at(outcomes, 0.5) == 1.0  # answer two: threshold 0.8
+    assert declined_at(outcomes[:4], 0.9) == 0.0  # no unanswerable question
 
 
 def test_abstain_ok_only_with_unanswerable_questions() -> None:
