@@ -90,3 +90,19 @@ def test_open_set_leaves_out_every_page_naming_a_closed_answer_and_keeps_the_res
     else:
         assert "Baja" not in texts and "Taco Bell said" in texts
         assert [q["article_ids"] for q in asked if q["answers"]] == [["p0"]]
+
+
+def test_balanced_threshold_counts_each_set_the_same() -> None:
+    import numpy as np
+
+    from eval.reader_fit import balanced_threshold
+
+    big = np.linspace(0.5, 1.0, 100)  # a large set, confident
+    small = np.linspace(0.0, 0.5, 10)  # a small set, shy
+    p = np.concatenate([big, small, [0.2, 0.9]])
+    answerable = np.array([True] * 110 + [False, False])
+    sets = ["big"] * 100 + ["small"] * 10 + ["big", "small"]
+    t = balanced_threshold(p, answerable, sets, rate=0.75)
+    shares = [np.mean(big >= t), np.mean(small >= t)]
+    assert np.mean(shares) >= 0.75 and shares == [1.0, 0.5]
+    assert np.mean(small >= np.quantile(p[:110], 0.25)) == 0.0  # pooled, the small set would get no answer
