@@ -285,10 +285,10 @@ def realtimeqa_open_set(
     questions: list[dict[str, Any]], pages: list[dict[str, Any]], rng: random.Random
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The questions over every page their weeks' searches returned, about half of them made
-    unanswerable: every page holding one of their answers (whole words) or its rarest word is left
-    out, so the story is still covered (the search's other pages, other outlets) but the answer is not. Only
-    questions whose answers are in few pages are picked; a kept question whose every answer page
-    went with them is dropped. Returns (articles, questions) in newsdesk formats."""
+    unanswerable: every page holding one of their answers (whole words) or the answer's rarest word
+    is left out, so the story is still covered (the search's other pages, other outlets) but the
+    answer is not. Only questions whose answers are in few pages are picked; a kept question whose
+    every answer page went with them is dropped. Returns (articles, questions) in newsdesk formats."""
     texts = [(p["id"], normalize(p["text"])) for p in pages]
     page_terms = [frozenset(terms(p["text"])) for p in pages]
     frequency: dict[str, int] = defaultdict(int)
@@ -302,8 +302,8 @@ def realtimeqa_open_set(
         # the answer's rarest word too: a page naming "Jackson" answers "Ketanji Brown Jackson"
         rarest = {min(ts, key=lambda t: (frequency.get(t, 0), t)) for a in q["answers"] if (ts := terms(a))}
         answering[q["id"]] = [i for i, text in texts if any(p.search(text) for p in patterns)]
-        holders[q["id"]] = [i for (i, _), held in zip(texts, page_terms, strict=True) if rarest & held]
-        holders[q["id"]] = sorted(set(holders[q["id"]]) | set(answering[q["id"]]))
+        naming = {i for (i, _), held in zip(texts, page_terms, strict=True) if rarest & held}
+        holders[q["id"]] = sorted(naming | set(answering[q["id"]]))
     limit = max(1, round(OPEN_MAX_ANSWER_PAGES * len(pages)))
     pickable = [q for q in questions if 0 < len(holders[q["id"]]) <= limit]
     rng.shuffle(pickable)
