@@ -77,7 +77,7 @@ pg-stop: install  ## stop the server of make pg
 clean:  ## remove the index and caches (keeps .venv)
 	rm -rf .newsdesk .pytest_cache
 
-.PHONY: reader reader-fit
+.PHONY: reader reader-fit reader-heldout
 READER_DATA := eval/out/reader-data
 READER_IDX  := eval/out/reader-index
 SHARED      := ../shared/data
@@ -98,3 +98,15 @@ reader-fit: install  ## index the calibration sets and refit how the reader is u
 		--set $(READER_IDX)/cal-squad2 $(READER_DATA)/calibrate-squad2.jsonl \
 		--set $(READER_IDX)/cal-rtq $(READER_DATA)/calibrate-rtq.jsonl \
 		--set $(READER_IDX)/cal-rtq-open $(READER_DATA)/calibrate-rtq-open.jsonl
+
+reader-heldout: install  ## the reader's held-out figures: index the held-out sets of make reader, eval --compare each (eval/out/heldout-*.md)
+	$(VENV)/bin/newsdesk index $(SHARED)/squad-v1.1-dev/articles.jsonl --index $(READER_IDX)/squad1
+	$(VENV)/bin/newsdesk index $(READER_DATA)/heldout-squad2-articles.jsonl --index $(READER_IDX)/held-squad2
+	$(VENV)/bin/newsdesk index $(READER_DATA)/heldout-rtq-articles.jsonl --index $(READER_IDX)/held-rtq
+	$(VENV)/bin/newsdesk index $(READER_DATA)/heldout-rtq-open-articles.jsonl --index $(READER_IDX)/held-rtq-open
+	$(VENV)/bin/newsdesk eval $(READER_DATA)/heldout-squad1.jsonl --index $(READER_IDX)/squad1 --compare --report eval/out/heldout-squad1.md
+	$(VENV)/bin/newsdesk eval $(READER_DATA)/heldout-squad2.jsonl --index $(READER_IDX)/held-squad2 --compare --report eval/out/heldout-squad2.md
+	$(VENV)/bin/newsdesk eval $(READER_DATA)/heldout-rtq.jsonl --index $(READER_IDX)/held-rtq --compare --report eval/out/heldout-rtq.md
+	$(VENV)/bin/newsdesk eval $(READER_DATA)/heldout-rtq-open.jsonl --index $(READER_IDX)/held-rtq-open --compare --report eval/out/heldout-rtq-open.md
+	$(VENV)/bin/newsdesk index $(READER_DATA)/heldout-rtq-open-linked-articles.jsonl --index $(READER_IDX)/held-rtq-open-linked
+	$(VENV)/bin/newsdesk eval $(READER_DATA)/heldout-rtq-open-linked.jsonl --index $(READER_IDX)/held-rtq-open-linked --compare --report eval/out/heldout-rtq-open-linked.md

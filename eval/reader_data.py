@@ -321,6 +321,21 @@ def realtimeqa_open_set(
     return kept_pages, out
 
 
+def linked_only(
+    articles: list[dict[str, Any]], questions: list[dict[str, Any]], linked: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An open set cut down to the pages some question links to (those holding an answer): a small
+    archive where a closed question's story is covered only by what other questions brought in."""
+    kept = [a for a in articles if a["id"] in linked]
+    ids = {a["id"] for a in kept}
+    out = []
+    for q in questions:
+        article_ids = [i for i in q["article_ids"] if i in ids]
+        if article_ids or not q["answers"]:
+            out.append({**q, "article_ids": article_ids})
+    return kept, out
+
+
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
@@ -403,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         open_articles, open_questions = realtimeqa_open_set(chosen_q, [pages[i] for i in week_ids], random.Random(SEED))
         _write_jsonl(out / f"{name}-rtq-open-articles.jsonl", open_articles)
         _write_jsonl(out / f"{name}-rtq-open.jsonl", open_questions)
+        linked_articles, linked_questions = linked_only(open_articles, open_questions, set(ids))
+        _write_jsonl(out / f"{name}-rtq-open-linked-articles.jsonl", linked_articles)
+        _write_jsonl(out / f"{name}-rtq-open-linked.jsonl", linked_questions)
         print(f"{name}-rtq-open: {len(open_articles)} pages, {len(open_questions)} questions, "
               f"{sum(not q['answers'] for q in open_questions)} unanswerable", file=sys.stderr)
     split = {"squad1_tune": tune, "squad1_heldout": held, "squad2_train": sorted(train2),

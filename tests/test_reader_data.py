@@ -106,3 +106,17 @@ def test_balanced_threshold_counts_each_set_the_same() -> None:
     shares = [np.mean(big >= t), np.mean(small >= t)]
     assert np.mean(shares) >= 0.75 and shares == [1.0, 0.5]
     assert np.mean(small >= np.quantile(p[:110], 0.25)) == 0.0  # pooled, the small set would get no answer
+
+
+def test_linked_only_keeps_linked_pages_and_every_closed_question() -> None:
+    from eval.reader_data import linked_only
+
+    articles = [{"id": i, "text": i} for i in ("a", "b", "c")]
+    questions = [
+        {"id": "open", "answers": ["x"], "article_ids": ["a", "c"]},
+        {"id": "gone", "answers": ["y"], "article_ids": ["c"]},
+        {"id": "closed", "answers": [], "article_ids": []},
+    ]
+    kept, asked = linked_only(articles, questions, {"a", "b"})
+    assert [a["id"] for a in kept] == ["a", "b"]
+    assert [(q["id"], q["article_ids"]) for q in asked] == [("open", ["a"]), ("closed", [])]
