@@ -212,7 +212,8 @@ class Transcript(VerticalScroll):
         lines = self.lines()
         if lines and (self.cursor is None or self.cursor not in lines):
             latest = lines[-1].turn
-            self._place(next(line for line in lines if line.turn == latest))
+            # the view stays put: a click on "earlier questions" must land there, not scroll away
+            self._place(next(line for line in lines if line.turn == latest), scroll=False)
 
     def action_move(self, step: int) -> None:
         """Move the cursor to the previous or next cited sentence."""
@@ -285,10 +286,11 @@ class Transcript(VerticalScroll):
         )
         note.display = count > 0
 
-    def _place(self, line: CitationLine | None) -> None:
+    def _place(self, line: CitationLine | None, *, scroll: bool = True) -> None:
         if self.cursor is not None:
             self.cursor.remove_class("-cursor")
         self.cursor = line
         if line is not None:
             line.add_class("-cursor")
-            self.scroll_to_widget(line, animate=False)
+            if scroll:
+                self.scroll_to_widget(line, animate=False)
