@@ -21,7 +21,7 @@ import numpy as np
 
 from index import store
 from index.chunking import ChunkParams, chunk_sentences
-from index.embed.embedder import Embedder
+from index.embed.embedder import Embedder, embed_batches
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
 from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
 from index.ingest.language import with_language
@@ -617,8 +617,10 @@ class _WindowedEncoder:
         if not self._texts:
             return
         out = np.zeros((len(self._texts), self.embedder.dim), dtype=np.float32)
-        for batch in token_batches(self._counts, self.embedder.max_tokens):
-            out[batch] = self.embedder.embed([self._texts[i] for i in batch])
+        batches = token_batches(self._counts, self.embedder.max_tokens)
+        texts = [[self._texts[i] for i in batch] for batch in batches]
+        for batch, vectors in zip(batches, embed_batches(self.embedder, texts), strict=True):
+            out[batch] = vectors
         self._parts.append(self._spilled(out))
         self._texts, self._counts = [], []
 

@@ -49,6 +49,30 @@ def test_identical_sentences_are_embedded_once(tmp_path: Path) -> None:
     assert len(first) == 30 and np.allclose(vectors[first], vectors[first[0]])
 
 
+class SideBySide(FakeEmbedder):
+    """A bulk embedder: the build hands it whole windows of batches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bulk_calls: list[int] = []
+
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        self.bulk_calls.append(len(batches))
+        return [super(SideBySide, self).embed(batch) for batch in reversed(batches)][::-1]  # any order inside
+
+
+def test_a_bulk_embedder_gets_whole_windows_and_gives_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "BATCH_SENTENCES", 4)  # several batches to a window
+    folder = _write(tmp_path / "in", 30)
+    bulk, plain = SideBySide(), FakeEmbedder()
+    update_index(tmp_path / "bulk", [folder], bulk)
+    update_index(tmp_path / "plain", [folder], plain)
+    assert bulk.bulk_calls and max(bulk.bulk_calls) > 1 and bulk.embedded == plain.embedded == 32
+    got, want = store.load(tmp_path / "bulk"), store.load(tmp_path / "plain")
+    assert np.array_equal(got.sentence_vectors.all(), want.sentence_vectors.all())
+    assert np.array_equal(got.sentences, want.sentences)
+
+
 def test_an_interrupted_build_keeps_the_live_index_and_its_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "EMBED_WINDOW", 8)  # embed in small windows, so some finish before the stop
     index_dir = tmp_path / "idx"

@@ -13,7 +13,7 @@ import pytest
 
 from index.build import update_index
 from index.embed import onnx_backend as onnx_embedder
-from index.embed.embedder import Embedder, load_embedder
+from index.embed.embedder import BulkEmbedder, Embedder, load_embedder
 from index.embed.onnx_backend import OnnxEmbedder
 from index.errors import IndexMismatchError, ModelError
 
@@ -64,6 +64,17 @@ def test_batching_does_not_change_vectors(onnx_fp32) -> None:  # type: ignore[no
     alone = np.vstack([onnx_fp32.embed([s]) for s in SENTENCES])
     assert np.allclose(together, alone, atol=1e-5)
     assert onnx_fp32.embed([]).shape == (0, 384)
+
+
+def test_batches_side_by_side_give_the_vectors_of_one_at_a_time(onnx_int8) -> None:  # type: ignore[no-untyped-def]
+    bulk = OnnxEmbedder(backend="onnx-int8", threads=2)  # two batches at once, one core each
+    assert isinstance(bulk, BulkEmbedder)
+    batches = [SENTENCES[:2], SENTENCES[2:3], SENTENCES[3:]]
+    got = bulk.embed_batches(batches)
+    assert [v.shape for v in got] == [(2, 384), (1, 384), (3, 384)]
+    for vectors, batch in zip(got, batches, strict=True):
+        assert np.allclose(vectors, onnx_int8.embed(batch), atol=1e-5)
+    assert bulk.embed_batches([]) == []
 
 
 def test_token_counts_match_torch(onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,8 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx-int8"
 """What ships and is tested as the default (``qa.Settings.backend`` defaults to it too): measured fastest at torch quality."""
 """Embedding backends :func:`load_embedder` offers (``NEWSDESK_BACKEND``)."""
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
@@ -38,6 +40,22 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Token count of each text, special tokens included."""
         ...
+
+
+@runtime_checkable
+class BulkEmbedder(Protocol):
+    """An embedder that can run many batches side by side (what a large build does)."""
+
+    def embed_batches(self, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """``embed`` of each batch, in order."""
+        ...
+
+
+def embed_batches(embedder: Embedder, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Vectors of each batch, in order: side by side where the embedder can, else one after another."""
+    if isinstance(embedder, BulkEmbedder):
+        return embedder.embed_batches(batches)
+    return [embedder.embed(batch) for batch in batches]
 
 
 class SentenceTransformerEmbedder:
