@@ -16,6 +16,8 @@ TARGETS = {
     "scale_p95_ms": 10.0,
     "scale_recall": 0.98,
 }
+ARCHIVE_TARGETS = {"build_vs_naive": 0.4, "peak_rss_mb": 1500.0, "p50_ms": 40.0, "p95_ms": 80.0, "hit@1": 0.48}
+"""Issue 14's targets for the archive size (about 300k sentences of real news)."""
 
 
 def _sentences(summary: str) -> str:
@@ -30,6 +32,8 @@ def quality_size(report: dict[str, Any]) -> str:
 def default_backend(report: dict[str, Any]) -> dict[str, Any]:
     """The fastest backend (build time) whose hit@1 stays within the tolerance of fp32 torch."""
     size = quality_size(report)
+    if size not in report.get("sizes", {}):
+        return {"backend": None, "reason": "neither corpus nor squad-dev was measured in this run"}
     backends = report["sizes"][size]["backends"]
     if "torch" not in backends:
         return {"backend": None, "reason": "torch was not measured"}
@@ -148,6 +152,28 @@ def verdicts(report: dict[str, Any]) -> list[str]:
             ok = value <= target if op == "<=" else value >= target
             out.append(f"- {label} ({size_name if 'scale' not in label else 'synthetic'}): {value:.3f} {op} {target} "
                        f"{'met' if ok else 'MISSED'}")
+    return out + archive_verdicts(report)
+
+
+def archive_verdicts(report: dict[str, Any]) -> list[str]:
+    """One line per archive-scale target (:data:`ARCHIVE_TARGETS`), for each backend measured there."""
+    size = report.get("sizes", {}).get("archive")
+    if not size:
+        return []
+    out = []
+    for backend, entry in size["backends"].items():
+        a = entry["answer"]
+        checks = [
+            ("build vs naive", ratios(size, backend)["build_vs_naive"], "<=", "build_vs_naive"),
+            ("peak RSS of the build MB", entry["build"]["peak_rss_mb"], "<=", "peak_rss_mb"),
+            ("answer p50 ms", a["latency_ms_p50"], "<=", "p50_ms"),
+            ("answer p95 ms", a["latency_ms_p95"], "<=", "p95_ms"),
+            ("hit@1", a["hit@1"], ">=", "hit@1"),
+        ]
+        for label, value, op, key in checks:
+            target = ARCHIVE_TARGETS[key]
+            ok = value <= target if op == "<=" else value >= target
+            out.append(f"- {label} (archive, {backend}): {value:.3f} {op} {target} {'met' if ok else 'MISSED'}")
     return out
 
 
