@@ -21,7 +21,7 @@ import numpy as np
 
 from index import store
 from index.chunking import ChunkParams, chunk_sentences
-from index.embed.embedder import Embedder, embed_batches
+from index.embed.embedder import Embedder, embed_batches, end_batches
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
 from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
 from index.ingest.language import with_language
@@ -591,7 +591,9 @@ class _WindowedEncoder:
         return out
 
     def close(self) -> None:
-        """Let go of the spill file (it has no name, so it is gone from the disk too) and the parts."""
+        """Let go of the spill file (it has no name, so it is gone from the disk too), the parts and
+        the embedder's bulk session."""
+        end_batches(self.embedder)
         if self._spill is not None:
             self._spill.close()
             self._spill = None

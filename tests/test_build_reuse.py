@@ -60,6 +60,9 @@ class SideBySide(FakeEmbedder):
         self.bulk_calls.append(len(batches))
         return [super(SideBySide, self).embed(batch) for batch in reversed(batches)][::-1]  # any order inside
 
+    def end_batches(self) -> None:
+        self.bulk_calls.append(0)
+
 
 def test_a_bulk_embedder_gets_whole_windows_and_gives_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "BATCH_SENTENCES", 4)  # several batches to a window
@@ -67,7 +70,8 @@ def test_a_bulk_embedder_gets_whole_windows_and_gives_the_same_index(tmp_path: P
     bulk, plain = SideBySide(), FakeEmbedder()
     update_index(tmp_path / "bulk", [folder], bulk)
     update_index(tmp_path / "plain", [folder], plain)
-    assert bulk.bulk_calls and max(bulk.bulk_calls) > 1 and bulk.embedded == plain.embedded == 32
+    assert max(bulk.bulk_calls) > 1 and bulk.bulk_calls[-1] == 0  # whole windows, then let go
+    assert bulk.embedded == plain.embedded == 32
     got, want = store.load(tmp_path / "bulk"), store.load(tmp_path / "plain")
     assert np.array_equal(got.sentence_vectors.all(), want.sentence_vectors.all())
     assert np.array_equal(got.sentences, want.sentences)

@@ -75,6 +75,8 @@ def test_batches_side_by_side_give_the_vectors_of_one_at_a_time(onnx_int8) -> No
     for vectors, batch in zip(got, batches, strict=True):
         assert np.allclose(vectors, onnx_int8.embed(batch), atol=1e-5)
     assert bulk.embed_batches([]) == []
+    bulk.end_batches()
+    assert bulk._bulk is None and bulk._session is None  # a build never loads the query session
 
 
 def test_token_counts_match_torch(onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]

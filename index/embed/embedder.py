@@ -50,12 +50,22 @@ class BulkEmbedder(Protocol):
         """``embed`` of each batch, in order."""
         ...
 
+    def end_batches(self) -> None:
+        """Let go of what :meth:`embed_batches` holds (the build has embedded everything)."""
+        ...
+
 
 def embed_batches(embedder: Embedder, batches: Sequence[Sequence[str]]) -> list[np.ndarray]:
     """Vectors of each batch, in order: side by side where the embedder can, else one after another."""
     if isinstance(embedder, BulkEmbedder):
         return embedder.embed_batches(batches)
     return [embedder.embed(batch) for batch in batches]
+
+
+def end_batches(embedder: Embedder) -> None:
+    """Tell an embedder that :func:`embed_batches` is done for now (it frees what it held)."""
+    if isinstance(embedder, BulkEmbedder):
+        embedder.end_batches()
 
 
 class SentenceTransformerEmbedder:

@@ -194,9 +194,13 @@ class OnnxEmbedder:
         if self._session is not None:
             return
         with self._lock:
+            self._load_tokenizers()
             if self._session is None:
-                self._tokenizer, self._counter = _tokenizers(self.model_dir, self.max_tokens)
                 self._session, self._inputs = _session(self.model_path, self.threads)
+
+    def _load_tokenizers(self) -> None:
+        if self._tokenizer is None:
+            self._tokenizer, self._counter = _tokenizers(self.model_dir, self.max_tokens)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -213,16 +217,21 @@ class OnnxEmbedder:
         """
         if self.threads < 2 or len(batches) < 2:
             return [self.embed(batch) for batch in batches]
-        self._ready()
         with self._lock:
+            self._load_tokenizers()
             if self._bulk is None:
-                self._bulk, _ = _session(self.model_path, 1)
+                self._bulk, self._inputs = _session(self.model_path, 1)
         session = self._bulk
         pool = ThreadPoolExecutor(max_workers=min(self.threads, len(batches)), thread_name_prefix="newsdesk-embed")
         try:
             return list(pool.map(lambda batch: self._embed_with(session, batch), batches))
         finally:  # on an error or ^C, batches not yet started are dropped
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def end_batches(self) -> None:
+        """Let go of the session :meth:`embed_batches` loaded, and the memory its runs hold."""
+        with self._lock:
+            self._bulk = None
 
     def _embed_with(self, session: Any, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -249,8 +258,8 @@ class OnnxEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        self._ready()
-        with self._lock:
+        with self._lock:  # the tokenizer alone: a build embeds on the sessions of embed_batches
+            self._load_tokenizers()
             encoded = self._counter.encode_batch(list(texts))
         return [len(e.ids) for e in encoded]
 
