@@ -33,6 +33,7 @@ from index.store import IndexData
 from index.store import vectors as vector_store
 from index.store.read import Rebuildable, load_for_rebuild
 from index.store.vectors import FaissVectors
+from index.vector_rows import EmbeddedRows, RowsInOrder, StoredRows, chunk_means
 
 BATCH_SENTENCES = 64
 """Most sentences encoded in one model call."""
@@ -41,8 +42,6 @@ BATCH_TOKENS = 2048
 the attention buffers of a batch stay small, which bounds the build's peak memory)."""
 EMBED_WINDOW = 1024
 """Sentences gathered (and sorted by length) before they are embedded."""
-READ_BLOCK = 65_536
-"""Old vectors read back at a time when a generation is rebuilt (about 100 MB)."""
 SplitArticle = tuple[list[tuple[int, int]], list[int]]
 """An article's sentence spans and the token count of each."""
 SPLIT_GROUP_CHARS = 50_000
@@ -266,11 +265,7 @@ class Previous(Protocol):
     chunks: np.ndarray
 
     @property
-    def sentence_vectors(self) -> _StoredVectors: ...
-
-
-class _StoredVectors(Protocol):
-    def rows_between(self, start: int, stop: int) -> np.ndarray: ...
+    def sentence_vectors(self) -> StoredRows: ...
 
 
 def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> tuple[list[str], list[str]]:
@@ -390,31 +385,33 @@ def assemble(
         raise
     finally:  # on an error or ^C, articles not yet split are dropped rather than waited for
         pool.shutdown(wait=False, cancel_futures=True)
-    new_vectors = encoder.finish()  # the encoder lets go of its own copy
+    new_vectors = encoder.finish()
     if progress and new_rows:
         progress(len(new_rows), len(new_rows), "splitting and embedding articles")
     report.sentences_embedded = encoder.embedded
     del encoder
     _give_back_freed_memory()
-    # one array of every vector in row order, then nothing else holds them: copies of a 300k-sentence
-    # corpus are about 450 MB each, so peak memory is counted in them
-    vectors = _in_row_order(vector_parts, new_vectors, old.sentence_vectors if old is not None else None, embedder.dim)
-    del vector_parts, new_vectors
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
     chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
-    chunk_vectors = chunk_means(vectors, chunks)
     if progress:
         progress(0, 0, f"building the vector and BM25 indexes of {len(sentences):,} sentences")
-    sentence_index = FaissVectors.build(vectors, embedder.dim)  # exact Flat while small, IVF beyond
-    del vectors
+    try:  # every vector is read a block at a time from where it waits: no copy of them all is held
+        vectors = RowsInOrder(
+            vector_parts, new_vectors.rows, old.sentence_vectors if old is not None else None, embedder.dim
+        )
+        chunk_vectors = chunk_means(vectors.rows, chunks, embedder.dim)
+        sentence_index = FaissVectors.build_from(vectors.rows, len(vectors), embedder.dim)  # Flat while small, IVF beyond
+    finally:
+        new_vectors.close()
     chunk_index = FaissVectors.build(chunk_vectors, embedder.dim, flat_limit=vector_store.CHUNK_FLAT_LIMIT)
     del chunk_vectors
     articles = [a for a, _, _ in kept]
-    sentence_texts = [articles[a].text[s:e] for a, s, e, _ in sentences.tolist()]
-    chunk_texts = [
-        articles[a].title + "\n" + articles[a].text[int(sentences[first, 1]) : int(sentences[stop - 1, 2])]
+    where = sentences[:, :3].T.tolist()  # article, start, end of each sentence; texts are made one at a time
+    sentence_texts = (articles[a].text[s:e] for a, s, e in zip(*where, strict=True))
+    chunk_texts = (
+        articles[a].title + "\n" + articles[a].text[where[1][first] : where[2][stop - 1]]
         for a, first, stop in chunks.tolist()
-    ]  # chunk text for BM25 carries the title, so headline words count
+    )  # chunk text for BM25 carries the title, so headline words count
     return IndexData(
         model=model_info(embedder),
         chunk_params=params.as_dict(),
@@ -436,51 +433,6 @@ def _give_back_freed_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
-
-
-def _in_row_order(
-    parts: list[tuple[bool, int, int]], new: np.ndarray, previous: _StoredVectors | None, dim: int
-) -> np.ndarray:
-    """The vectors of every sentence in row order, from ``(from_old, start, stop)`` parts: rows of the
-    old generation's index (read a block at a time, never all at once) or slices of ``new``."""
-    if not any(from_old for from_old, _, _ in parts):  # all new, added in order: already in row order
-        return new
-    runs: list[tuple[bool, int, int]] = []
-    for from_old, start, stop in parts:  # neighbouring parts of one source are read as one run
-        if runs and runs[-1][0] == from_old and runs[-1][2] == start:
-            runs[-1] = (from_old, runs[-1][1], stop)
-        elif stop > start:
-            runs.append((from_old, start, stop))
-    out = np.empty((sum(stop - start for _, start, stop in runs), dim), dtype=np.float32)
-    at = 0
-    for from_old, start, stop in runs:
-        if not from_old:
-            out[at : at + stop - start] = new[start:stop]
-        elif previous is not None:
-            for first in range(start, stop, READ_BLOCK):
-                last = min(stop, first + READ_BLOCK)
-                out[at + first - start : at + last - start] = previous.rows_between(first, last)
-        at += stop - start
-    return out
-
-
-def chunk_means(vectors: np.ndarray, chunks: np.ndarray, *, block: int = 4096) -> np.ndarray:
-    """Unit-length mean of each chunk's sentence vectors (chunks are embedded for free).
-
-    Chunks are summed ``block`` at a time over a float64 running sum of just the sentences they
-    span, so memory stays bounded whatever the corpus size.
-    """
-    dim = vectors.shape[1] if vectors.ndim == 2 else 0
-    out = np.zeros((len(chunks), dim), dtype=np.float32)
-    for first in range(0, len(chunks), block):
-        part = chunks[first : first + block]
-        low, high = int(part[:, 1].min()), int(part[:, 2].max())
-        cumulative = np.zeros((high - low + 1, dim), np.float64)
-        np.cumsum(vectors[low:high], axis=0, dtype=np.float64, out=cumulative[1:])
-        sums = cumulative[part[:, 2] - low] - cumulative[part[:, 1] - low]
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out[first : first + len(part)] = sums / np.maximum(norms, 1e-12)
-    return out
 
 
 def _groups(rows: list[int], sizes: list[int], chars: int = SPLIT_GROUP_CHARS) -> list[list[int]]:
@@ -576,19 +528,18 @@ class _WindowedEncoder:
             self._flush()
         return start, len(self._order)
 
-    def finish(self) -> np.ndarray:
-        """All vectors, float32 ``(n, dim)``, in the order the texts were added."""
+    def finish(self) -> EmbeddedRows:
+        """Every vector, in the order the texts were added, to read back a block at a time.
+
+        The encoder hands its windows (and the spill file) over: close the result when done.
+        """
         self._flush()
-        order = np.asarray(self._order, dtype=np.int64)
-        out = np.empty((len(order), self.embedder.dim), dtype=np.float32)
-        out[order < 0] = self.known.vectors[-1 - order[order < 0]]
-        done = 0
-        for part in self._read_parts():  # part by part, read back from the spill file
-            rows = np.flatnonzero((order >= done) & (order < done + len(part)))
-            out[rows] = part[order[rows] - done]
-            done += len(part)
-        self.close()
-        return out
+        end_batches(self.embedder)
+        rows = EmbeddedRows(
+            np.asarray(self._order, dtype=np.int64), self.known.vectors, self._parts, self._spill, self.embedder.dim
+        )
+        self._spill, self._parts = None, []
+        return rows
 
     def close(self) -> None:
         """Let go of the spill file (it has no name, so it is gone from the disk too), the parts and

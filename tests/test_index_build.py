@@ -125,10 +125,12 @@ def test_windowed_encoding_keeps_every_vector_in_its_place(fake_embedder) -> Non
     texts = [f"sentence {'word ' * (n % 37)} number {n}" for n in range(300)]
     encoder = _WindowedEncoder(fake_embedder, window=64)
     spans = [encoder.add(texts[i : i + 25], fake_embedder.count_tokens(texts[i : i + 25])) for i in range(0, 300, 25)]
-    vectors = encoder.finish()
-    assert spans[0] == (0, 25) and spans[-1] == (275, 300)
-    np.testing.assert_allclose(vectors, fake_embedder.embed(texts), atol=1e-6)
-    assert fake_embedder.embedded == 600  # each text once in the encoder, once for the comparison
+    rows = encoder.finish()
+    assert spans[0] == (0, 25) and spans[-1] == (275, 300) and len(rows) == 300
+    np.testing.assert_allclose(rows.rows(0, 300), fake_embedder.embed(texts), atol=1e-6)
+    np.testing.assert_allclose(rows.rows(100, 103), fake_embedder.embed(texts[100:103]), atol=1e-6)
+    assert rows.rows(7, 7).shape == (0, fake_embedder.dim)
+    assert fake_embedder.embedded == 603  # each text once in the encoder, once (and three twice) to compare
 
 
 @pytest.mark.parametrize("windows", [100, 1.5, 0])
@@ -152,14 +154,17 @@ def test_embedded_vectors_wait_on_disk_and_stay_in_memory_when_it_is_full(
 
     files: list[SmallDisk] = []
     monkeypatch.setattr(tempfile, "TemporaryFile", lambda **_: files.append(SmallDisk()) or files[-1])
-    texts = [f"sentence {'word ' * (n % 37)} number {n}" for n in range(300)]
+    texts = [f"sentence {'word ' * (n % 250 % 37)} number {n % 250}" for n in range(300)]  # the last 50 repeat
     encoder = build._WindowedEncoder(fake_embedder, window=64, spill_dir=tmp_path)
     for i in range(0, 300, 25):
         encoder.add(texts[i : i + 25], fake_embedder.count_tokens(texts[i : i + 25]))
     on_disk = sum(1 for part in encoder._parts if isinstance(part, tuple))
-    assert on_disk == min(4, int(windows))  # four full windows of 64 were embedded; the rest waits in memory
-    np.testing.assert_allclose(encoder.finish(), fake_embedder.embed(texts), atol=1e-6)
-    assert encoder._parts == [] and files[0].closed
+    assert on_disk == min(3, int(windows))  # three full windows of 64 were embedded; the rest waits in memory
+    rows = encoder.finish()
+    np.testing.assert_allclose(rows.rows(0, 300), fake_embedder.embed(texts), atol=1e-6)
+    np.testing.assert_allclose(rows.rows(250, 300), fake_embedder.embed(texts[250:]), atol=1e-6)
+    rows.close()
+    assert encoder._parts == [] and rows._parts == [] and files[0].closed
 
 
 def test_unchanged_re_index_reads_only_the_article_list(
@@ -203,14 +208,14 @@ def test_articles_are_split_in_groups_of_bounded_text() -> None:
 def test_old_vectors_are_read_back_a_block_at_a_time_and_carried_exactly(
     tmp_path: Path, tiny_corpus: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
-    from index import build
+    from index.store import vectors as vector_store
 
     corpus = tmp_path / "articles"
     shutil.copytree(tiny_corpus, corpus)
     index_dir = tmp_path / "index"
     update_index(index_dir, [corpus], fake_embedder)
     old = store.load(index_dir)
-    monkeypatch.setattr(build, "READ_BLOCK", 2)  # every run of old rows spans several blocks
+    monkeypatch.setattr(vector_store, "ADD_BLOCK", 2)  # reads of two rows: runs of old and new rows span many
     (corpus / "harbor-bridge.txt").write_text("Harbor bridge closes again\n\nThe bridge closed on Friday for inspection.\n")
     update_index(index_dir, [corpus], fake_embedder)
     new = store.load(index_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.build import update_index
@@ -19,6 +20,23 @@ def test_rows_with_is_the_postings_list_of_each_term() -> None:
     for term in vocabulary:
         assert lexical.rows_with(term).tolist() == [i for i, text in enumerate(texts) if term in terms(text)]
     assert lexical.rows_with("absent-term").tolist() == []
+
+
+def test_bm25_from_term_ids_scores_as_bm25s_does_from_the_terms() -> None:
+    import bm25s
+
+    texts = ["The council voted on the budget.", "Budget cuts hit 2,000 schools.", "", "The council met on Tuesday."]
+    texts += [f"Item {n} of the budget went to the council for a vote." for n in range(30)]
+    lexical = LexicalIndex.build(text for text in texts)  # a generator, read once
+    reference = bm25s.BM25()
+    reference.index([terms(t) or ["\u2400"] for t in texts], show_progress=False)
+    assert lexical.num_docs == len(texts)
+    for question in ("council budget", "2,000 schools vote", "item 7", "tuesday"):
+        ids = [reference.vocab_dict[t] for t in terms(question) if t in reference.vocab_dict]
+        want = reference.get_scores(ids)
+        assert np.allclose(lexical.scores(terms(question)), want, atol=1e-6) and want.max() > 0
+    empty = LexicalIndex.build([])
+    assert empty.num_docs == 0 and empty.scores(["budget"]).shape == (0,)
 
 
 def test_question_time_work_does_not_grow_with_article_length(

@@ -126,12 +126,33 @@ def test_an_index_written_to_a_file_reads_back_as_serialised(tmp_path: Path, mon
 
 
 def test_chunk_means_are_the_same_whichever_block_size() -> None:
-    from index.build import chunk_means
+    from index.vector_rows import chunk_means
 
     x = clustered(2000)
+    read = lambda start, stop: x[start:stop]  # noqa: E731
     starts = np.sort(np.random.default_rng(3).integers(0, 1990, 700))
     chunks = np.stack([np.zeros(700, int), starts, starts + 1 + starts % 9], axis=1).astype(np.int32)
-    whole = chunk_means(x, chunks, block=len(chunks))
+    whole = chunk_means(read, chunks, 32, block=len(chunks))
     sums = np.stack([x[a:b].sum(axis=0, dtype=np.float64) for _, a, b in chunks.tolist()])
     assert np.allclose(whole, sums / np.linalg.norm(sums, axis=1, keepdims=True), atol=1e-6)
-    assert np.array_equal(chunk_means(x, chunks, block=7), whole)
+    assert np.array_equal(chunk_means(read, chunks, 32, block=7), whole)
+    assert chunk_means(read, chunks[:0], 32).shape == (0, 32)
+
+
+@pytest.mark.parametrize("n", [300, 5000])  # Flat, then IVF (the limit lowered below)
+def test_an_index_built_from_blocks_is_the_index_built_at_once(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
+    monkeypatch.setattr(vectors, "ADD_BLOCK", 111)
+    x = clustered(n)
+    reads: list[tuple[int, int]] = []
+
+    def read(start: int, stop: int) -> np.ndarray:
+        reads.append((start, stop))
+        return x[start:stop]
+
+    blocks = FaissVectors.build_from(read, n, 32)
+    monkeypatch.setattr(vectors, "ADD_BLOCK", n)
+    whole = FaissVectors.build(x, 32)
+    assert max(stop - start for start, stop in reads) == 111
+    assert blocks.kind == whole.kind and blocks.kind.startswith("Flat" if n <= 1000 else "IVF")
+    assert blocks.to_bytes() == whole.to_bytes()
