@@ -378,6 +378,7 @@ def assemble(
             sentence_rows.append(sents)
             chunk_rows.append(chunks)
             offset += len(sents)
+        new_vectors = encoder.finish()  # embeds the last window and hands every vector over
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt) and cache_dir is not None and encoder.embedded:
             encoder.done_so_far().save(cache_dir, embedder.fingerprint)
@@ -385,17 +386,16 @@ def assemble(
         raise
     finally:  # on an error or ^C, articles not yet split are dropped rather than waited for
         pool.shutdown(wait=False, cancel_futures=True)
-    new_vectors = encoder.finish()
-    if progress and new_rows:
-        progress(len(new_rows), len(new_rows), "splitting and embedding articles")
-    report.sentences_embedded = encoder.embedded
-    del encoder
-    _give_back_freed_memory()
-    sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
-    chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
-    if progress:
-        progress(0, 0, f"building the vector and BM25 indexes of {len(sentences):,} sentences")
     try:  # every vector is read a block at a time from where it waits: no copy of them all is held
+        if progress and new_rows:
+            progress(len(new_rows), len(new_rows), "splitting and embedding articles")
+        report.sentences_embedded = encoder.embedded
+        del encoder
+        _give_back_freed_memory()
+        sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 4), np.int32)
+        chunks = np.concatenate(chunk_rows) if chunk_rows else np.zeros((0, 3), np.int32)
+        if progress:
+            progress(0, 0, f"building the vector and BM25 indexes of {len(sentences):,} sentences")
         vectors = RowsInOrder(
             vector_parts, new_vectors.rows, old.sentence_vectors if old is not None else None, embedder.dim
         )

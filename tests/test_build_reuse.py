@@ -92,6 +92,9 @@ def test_an_interrupted_build_keeps_the_live_index_and_its_work(tmp_path: Path, 
     assert set(stopped.texts).isdisjoint(again.texts)  # nothing embedded twice
     assert report.sentences_embedded == len(again.texts) and report.generation == 2
     assert not (index_dir / EmbedCache.FOLDER).exists()  # used up
+    data = store.load(index_dir)
+    texts = [data.sentence_text(i) for i in range(len(data.sentences))]
+    assert np.allclose(data.sentence_vectors.all(), FakeEmbedder().embed(texts), atol=1e-6)  # kept ones in place
     assert store.verify(index_dir).leftovers == []
 
 

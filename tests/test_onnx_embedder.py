@@ -75,8 +75,11 @@ def test_batches_side_by_side_give_the_vectors_of_one_at_a_time(onnx_int8) -> No
     for vectors, batch in zip(got, batches, strict=True):
         assert np.allclose(vectors, onnx_int8.embed(batch), atol=1e-5)
     assert bulk.embed_batches([]) == []
+    assert np.allclose(bulk.embed_batches([SENTENCES[:1]])[0], onnx_int8.embed(SENTENCES[:1]), atol=1e-5)
+    bulk.count_tokens(SENTENCES)
+    assert bulk._session is None  # a build (counting, lone batches too) never loads the query session
     bulk.end_batches()
-    assert bulk._bulk is None and bulk._session is None  # a build never loads the query session
+    assert bulk._bulk is None
 
 
 def test_token_counts_match_torch(onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]
