@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from index.embed.model_files import default_model_dir
+from index.embed.onnx_backend import usable_cores
 from index.errors import ModelError
 
 MODEL_FOLDER = Path(__file__).with_name("models")
@@ -151,7 +151,7 @@ class Reader:
                              f"{str(self.meta.get('sha256'))[:12]}...); the file is damaged: reinstall newsdesk")
         self.tokenizer = load_tokenizer()
         self._lock = threading.Lock()
-        self._session = _session(blob, threads or min(os.cpu_count() or 1, 8), path)
+        self._session = _session(blob, threads or usable_cores(), path)
 
     def read(self, items: Sequence[ReaderInput]) -> Reading:
         """Relevance and answer phrase for each input (one batch)."""

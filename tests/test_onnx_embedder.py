@@ -82,6 +82,15 @@ def test_batches_side_by_side_give_the_vectors_of_one_at_a_time(onnx_int8) -> No
     assert bulk._bulk is None
 
 
+def test_threads_follow_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert onnx_embedder.usable_cores() == 2  # a container pinned to two of the host's 64 cores
+    assert OnnxEmbedder(backend="onnx-int8").threads == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert onnx_embedder.usable_cores() == 8
+
+
 def test_token_counts_match_torch(onnx_int8, torch_embedder) -> None:  # type: ignore[no-untyped-def]
     counts = onnx_int8.count_tokens(SENTENCES)
     assert counts == torch_embedder.count_tokens(SENTENCES)

@@ -157,6 +157,15 @@ def _quantize(fp32: Path, path: Path, weights_sha: str) -> None:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def usable_cores(limit: int = 8) -> int:
+    """Cores this process may run on (its CPU affinity, so a container pinned to 2 of 64 says 2), at most ``limit``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, limit))
+
+
 class OnnxEmbedder:
     """all-MiniLM-style sentence embeddings on onnxruntime (CPU), ``onnx`` or ``onnx-int8``."""
 
@@ -174,7 +183,7 @@ class OnnxEmbedder:
         self.fingerprint = hashlib.sha256(recipe.encode()).hexdigest()
         self.dim = _dim(self.model_dir)
         self.max_tokens = _max_tokens(self.model_dir)
-        self.threads = threads or min(os.cpu_count() or 1, 8)
+        self.threads = threads or usable_cores()
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._session: Any = None  # created on first use: a re-index with nothing new never loads it
