@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,7 @@ from index.store import IndexData
 from index.store import vectors as vector_store
 from index.store.read import Rebuildable, load_for_rebuild
 from index.store.vectors import FaissVectors
-from index.vector_rows import EmbeddedRows, RowsInOrder, StoredRows, chunk_means
+from index.vector_rows import EmbeddedRows, RowsInOrder, StoredRows, chunk_means, window_rows
 
 BATCH_SENTENCES = 64
 """Most sentences encoded in one model call."""
@@ -552,19 +552,9 @@ class _WindowedEncoder:
 
     def done_so_far(self) -> EmbedCache:
         """The vectors embedded so far (with those it was given), to keep when the run is cut short."""
-        parts = list(self._read_parts())
+        parts = [window_rows(part, self._spill, self.embedder.dim) for part in self._parts]
         fresh = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
         return self.known.extended(self._keys[: len(fresh)], fresh)
-
-    def _read_parts(self) -> Iterator[np.ndarray]:
-        for part in self._parts:
-            if isinstance(part, np.ndarray):
-                yield part
-            elif self._spill is not None:
-                offset, rows = part
-                self._spill.seek(offset)
-                raw = self._spill.read(rows * self.embedder.dim * 4)
-                yield np.frombuffer(raw, dtype=np.float32).reshape(rows, self.embedder.dim)
 
     def _flush(self) -> None:
         if not self._texts:

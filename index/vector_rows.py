@@ -18,6 +18,16 @@ Part = np.ndarray | tuple[int, int]
 """A window of embedded vectors: in memory, or ``(byte offset, rows)`` in the spill file."""
 
 
+def window_rows(part: Part, spill: IO[bytes] | None, dim: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Rows ``start`` to ``stop`` (default: its end) of one window of embedded vectors."""
+    if isinstance(part, np.ndarray):
+        return part[start:stop]
+    assert spill is not None, "a window on disk needs its spill file"
+    stop = part[1] if stop is None else stop
+    spill.seek(part[0] + start * dim * 4)
+    return np.frombuffer(spill.read((stop - start) * dim * 4), dtype=np.float32).reshape(stop - start, dim)
+
+
 class StoredRows(Protocol):
     def rows_between(self, start: int, stop: int) -> np.ndarray: ...
 
@@ -60,15 +70,8 @@ class EmbeddedRows:
         window = np.searchsorted(self._first, slots, side="right") - 1
         cuts = np.flatnonzero((np.diff(slots) != 1) | (np.diff(window) != 0)) + 1
         for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(slots)].tolist(), strict=True):
-            part = self._parts[int(window[a])]
             local = int(slots[a] - self._first[int(window[a])])
-            if isinstance(part, np.ndarray):
-                out[a:b] = part[local : local + b - a]
-            else:
-                assert self._spill is not None
-                width = self.dim * 4
-                self._spill.seek(part[0] + local * width)
-                out[a:b] = np.frombuffer(self._spill.read((b - a) * width), dtype=np.float32).reshape(b - a, self.dim)
+            out[a:b] = window_rows(self._parts[int(window[a])], self._spill, self.dim, local, local + b - a)
         return out
 
     def close(self) -> None:
