@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.reader_data", description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="The shared data folder (../shared/data).")
     parser.add_argument("out", type=Path)
-    parser.add_argument("--squad-train", type=int, default=26_000, help="SQuAD v1.1 train questions to use.")
+    parser.add_argument("--squad-train", type=int, default=38_000, help="SQuAD v1.1 train questions to sample (those with ambiguous answers are then skipped).")
     parser.add_argument(
         "--near-misses", type=float, default=0.0, metavar="SHARE",
         help="Also train on near misses of this share of the questions (0.3 was tried; default: none).",

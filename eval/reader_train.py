@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.reader_train", description=__doc__.splitlines()[0])
     parser.add_argument("train", type=Path, help="train.jsonl from python -m eval.reader_data")
     parser.add_argument("--groups", type=int, default=None, help="Questions to train on (default: all).")
-    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--layers", type=int, default=6, help="Layers of all-MiniLM-L6-v2 to keep (at most 6).")
     parser.add_argument("--batch", type=int, default=8, help="Questions per batch (each with ~4 sentences).")
     parser.add_argument("--lr", type=float, default=8e-5)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "qa" / "models")

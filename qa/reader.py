@@ -16,6 +16,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -151,29 +152,38 @@ class Reader:
                              f"{str(self.meta.get('sha256'))[:12]}...); the file is damaged: reinstall newsdesk")
         self.tokenizer = load_tokenizer()
         self._lock = threading.Lock()
-        self._session = _session(blob, threads or usable_cores(), path)
+        self.threads = threads or usable_cores()
+        # each input runs alone, on one thread, side by side with the others: no padding, and a
+        # sentence's reading does not depend on what else is read with it (the int8 activations are
+        # scaled per call) nor on how many cores there are. One session may run concurrently.
+        self._session = _session(blob, 1, path)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="newsdesk-reader") if self.threads > 1 else None
 
     def read(self, items: Sequence[ReaderInput]) -> Reading:
-        """Relevance and answer phrase for each input (one batch)."""
+        """Relevance and answer phrase for each input, each read on its own."""
         if not items:
             return Reading(np.zeros(0, np.float32), [], np.zeros(0, np.float32))
         with self._lock:  # the tokenizer object is shared
             encoded = encode_many(self.tokenizer, items)
-        width = max(len(e.ids) for e in encoded)
-        ids = np.zeros((len(encoded), width), np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for r, e in enumerate(encoded):
-            ids[r, : len(e.ids)], mask[r, : len(e.ids)], types[r, : len(e.ids)] = e.ids, 1, e.type_ids
-        relevance, starts, ends = self._session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        )
-        best = [_best_span(e, starts[r], ends[r]) for r, e in enumerate(encoded)]
+        if self._pool is None or len(encoded) == 1:
+            results = [self._run(e) for e in encoded]
+        else:
+            results = list(self._pool.map(self._run, encoded))
+        best = [b for _, b in results]
         return Reading(
-            np.asarray(relevance, np.float32).reshape(-1),
+            np.array([r for r, _ in results], np.float32),
             [b[0] if b else None for b in best],
             np.array([b[1] if b else -20.0 for b in best], np.float32),
         )
+
+    def _run(self, e: Encoded) -> tuple[float, tuple[tuple[int, int], float] | None]:
+        """One input through the model: its relevance logit and best phrase."""
+        ids = np.array([e.ids], np.int64)
+        types = np.array([e.type_ids], np.int64)
+        relevance, starts, ends = self._session.run(
+            None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": types}
+        )
+        return float(np.asarray(relevance).reshape(-1)[0]), _best_span(e, starts[0], ends[0])
 
 
 @lru_cache(maxsize=1)

@@ -98,6 +98,19 @@ def test_shipped_reader_prefers_the_answering_sentence_and_marks_the_phrase() ->
     assert span is not None and "2,700" in answer[span[0] : span[1]]
 
 
+def test_a_sentence_reads_the_same_whatever_is_read_with_it() -> None:
+    question = "Who won the election in the district?"
+    items = [
+        ReaderInput(question, f"Candidate {n} {'spoke at length about the campaign ' * (n % 4)}won {n * 7} votes.", "Election")
+        for n in range(7)
+    ]
+    one, two = Reader(threads=1).read(items), Reader(threads=2).read(items)
+    alone = [shipped_reader().read([item]) for item in items]
+    assert one.relevance.tolist() == two.relevance.tolist() == [float(a.relevance[0]) for a in alone]
+    assert one.spans == two.spans == [a.spans[0] for a in alone]
+    assert one.span_scores.tolist() == two.span_scores.tolist() == [float(a.span_scores[0]) for a in alone]
+
+
 def test_assistant_sets_spans_inside_the_sentence(tiny_index: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     assistant = Assistant.open(tiny_index, embedder=fake_embedder)
     assert assistant.reader is not None

@@ -451,16 +451,23 @@ async def test_enter_on_a_sentence_in_the_transcript_opens_it(app: NewsdeskApp) 
         await pilot.pause()
         second = app.query_one(SourcesPanel)  # the latest answer is turn 2
         assert second.turn == 2
-        await pilot.press("down", "up", "up")
+        answer = app.turns[0].answer
+        assert answer is not None
+        lines = [line for line in app.query(CitationLine) if line.turn == 1]
+        last = lines[-1].number  # going up from turn 2, the first line of turn 1 is its last one (reading order)
+        for _ in range(12):
+            await pilot.press("up")
+            cursor = transcript.cursor  # type: ignore[attr-defined]
+            if cursor is not None and cursor.turn == 1:
+                break
+        await pilot.press("down", "up")
         cursor = transcript.cursor  # type: ignore[attr-defined]
-        assert cursor is not None and (cursor.turn, cursor.number) == (1, 5)
+        assert cursor is not None and (cursor.turn, cursor.number) == (1, last)
         assert cursor.has_class("-cursor")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ArticleScreen)
-        answer = app.turns[0].answer
-        assert answer is not None
-        assert app.screen.highlighted == (answer.sentences[4].start, answer.sentences[4].end)
+        assert app.screen.highlighted == (answer.sentences[last - 1].start, answer.sentences[last - 1].end)
 
 
 def test_verdict_words_follow_the_verdict_and_the_figure() -> None:
