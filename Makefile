@@ -84,7 +84,7 @@ SHARED      := ../shared/data
 # the reader reads the ranker's best 6: 8 gained 0.004 hit@1 on SQuAD tune but took p50 to 48 ms at archive scale
 READER_DEPTH := 6
 
-reader: install  ## retrain the reader from ../shared/data (~50 min on 2 cores) into qa/models/; then make reader-fit
+reader: install  ## retrain the reader from ../shared/data (~90 min on 2 cores) into qa/models/; then make reader-fit
 	$(PY) -m eval.reader_data $(SHARED) $(READER_DATA)
 	$(PY) -m eval.reader_train $(READER_DATA)/train.jsonl
 

@@ -156,7 +156,7 @@ class Reader:
         # each input runs alone, on one thread, side by side with the others: no padding, and a
         # sentence's reading does not depend on what else is read with it (the int8 activations are
         # scaled per call) nor on how many cores there are. One session may run concurrently.
-        self._session = _session(blob, 1, path)
+        self._session = _session(blob, path)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="newsdesk-reader") if self.threads > 1 else None
 
     def read(self, items: Sequence[ReaderInput]) -> Reading:
@@ -211,11 +211,12 @@ def _best_span(e: Encoded, start: np.ndarray, end: np.ndarray) -> tuple[tuple[in
     return (e.offsets[i][0], e.offsets[j][1]), float(score[i, j])
 
 
-def _session(blob: bytes, threads: int, path: Path) -> Any:
+def _session(blob: bytes, path: Path) -> Any:
+    """A one-thread session: :class:`Reader` runs its inputs side by side on it."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
