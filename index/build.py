@@ -11,8 +11,9 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol, TextIO
@@ -29,11 +30,11 @@ from index.lexical import LexicalIndex
 from index.records import Article, LoadResult, Problem
 from index.splitter import split_sentences
 from index.storage import ModelInfo
-from index.store import IndexData
+from index.store import IndexData, files
 from index.store import vectors as vector_store
 from index.store.read import Rebuildable, load_for_rebuild
 from index.store.vectors import FaissVectors
-from index.vector_rows import EmbeddedRows, RowsInOrder, StoredRows, chunk_means, window_rows
+from index.vector_rows import EmbeddedRows, RowsInOrder, SpilledRows, StoredRows, chunk_mean_blocks, window_rows
 
 BATCH_SENTENCES = 64
 """Most sentences encoded in one model call."""
@@ -189,6 +190,7 @@ def update_index(
     started = time.monotonic()
     loaded = read_articles(paths, progress)
     with store.write_lock(index_dir, wait=wait, notify=notify):
+        store.remove_dead_writers_files(index_dir)
         report = UpdateReport(problems=list(loaded.problems))
         if progress and store.exists(index_dir):
             progress(0, 0, "checking the index")
@@ -211,10 +213,14 @@ def update_index(
             report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
             report.seconds = time.monotonic() - started
             return report
-        data = assemble(kept, old, embedder, params or ChunkParams(), progress, report, cache_dir=index_dir)
+        with _working_files_in(index_dir):
+            data = assemble(kept, old, embedder, params or ChunkParams(), progress, report, cache_dir=index_dir)
         if progress:
             progress(0, 0, "writing the new generation")
-        report.generation = store.save(index_dir, data)
+        try:
+            report.generation = store.save(index_dir, data)
+        finally:
+            _close(data)
         EmbedCache.remove(index_dir)
         report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         report.seconds = time.monotonic() - started
@@ -282,7 +288,12 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
             drop = set(removed)
             kept: list[tuple[Article, str, int | None]] = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
             report = UpdateReport(removed=len(removed))
-            store.save(index_dir, assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report))
+            with _working_files_in(index_dir):
+                data = assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
+            try:
+                store.save(index_dir, data)
+            finally:
+                _close(data)
         return removed, missing
 
 
@@ -290,6 +301,22 @@ def no_articles_message(paths: Sequence[str | Path], problems: list[Problem]) ->
     where = ", ".join(str(p) for p in paths) or "(no paths)"
     reason = f"; first problem: {problems[0]}" if problems else ""
     return f"no articles found in {where} (accepted: {', '.join(ACCEPTED_SUFFIXES)}){reason}"
+
+
+def _close(data: IndexData) -> None:
+    """Remove the working files of a generation :func:`assemble` built (its indexes wait in them until saved)."""
+    for index in (data.sentence_vectors, data.chunk_vectors, data.sentence_bm25, data.chunk_bm25):
+        index.close()
+
+
+@contextmanager
+def _working_files_in(index_dir: Path) -> Iterator[None]:
+    """Report a failed write of the build's working files (vectors and indexes on their way to the new
+    generation) as the one-line IndexWriteError a failed save gives: the live generation is unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        raise files.write_error(exc, Path(exc.filename or index_dir), store.current_generation_or_none(index_dir)) from exc
 
 
 def _totals_if_unchanged(index_dir: Path, incoming: list[Article], embedder: Embedder) -> tuple[int, int] | None:
@@ -399,18 +426,25 @@ def assemble(
         vectors = RowsInOrder(
             vector_parts, new_vectors.rows, old.sentence_vectors if old is not None else None, embedder.dim
         )
-        chunk_vectors = chunk_means(vectors.rows, chunks, embedder.dim)
-        sentence_index = FaissVectors.build_from(vectors.rows, len(vectors), embedder.dim)  # Flat while small, IVF beyond
+        chunk_vectors = SpilledRows(embedder.dim, spill_dir)
+        for block in chunk_mean_blocks(vectors.rows, chunks, embedder.dim):
+            chunk_vectors.append(block)
+        # Flat while small, IVF beyond; each file is written to the disk as it is built, not held in memory
+        sentence_index = FaissVectors.build_from(vectors.rows, len(vectors), embedder.dim, spool_dir=spill_dir)
     finally:
         new_vectors.close()
-    chunk_index = FaissVectors.build(chunk_vectors, embedder.dim, flat_limit=vector_store.CHUNK_FLAT_LIMIT)
-    del chunk_vectors
+    try:
+        chunk_index = FaissVectors.build_from(
+            chunk_vectors.rows, len(chunk_vectors), embedder.dim, flat_limit=vector_store.CHUNK_FLAT_LIMIT, spool_dir=spill_dir
+        )
+    finally:
+        chunk_vectors.close()
     articles = [a for a, _, _ in kept]
-    where = sentences[:, :3].T.tolist()  # article, start, end of each sentence; texts are made one at a time
-    sentence_texts = (articles[a].text[s:e] for a, s, e in zip(*where, strict=True))
+    sentence_texts = (articles[a].text[s:e] for a, s, e, _ in _rows_of(sentences))  # made one at a time
+    starts, ends = sentences[:, 1], sentences[:, 2]
     chunk_texts = (
-        articles[a].title + "\n" + articles[a].text[where[1][first] : where[2][stop - 1]]
-        for a, first, stop in chunks.tolist()
+        articles[a].title + "\n" + articles[a].text[int(starts[first]) : int(ends[stop - 1])]
+        for a, first, stop in _rows_of(chunks)
     )  # chunk text for BM25 carries the title, so headline words count
     return IndexData(
         model=model_info(embedder),
@@ -421,9 +455,15 @@ def assemble(
         chunks=chunks,
         sentence_vectors=sentence_index,
         chunk_vectors=chunk_index,
-        sentence_bm25=LexicalIndex.build(sentence_texts),
-        chunk_bm25=LexicalIndex.build(chunk_texts),
+        sentence_bm25=LexicalIndex.build(sentence_texts, spool_dir=spill_dir),
+        chunk_bm25=LexicalIndex.build(chunk_texts, spool_dir=spill_dir),
     )
+
+
+def _rows_of(table: np.ndarray, block: int = 65_536) -> Iterator[list[int]]:
+    """The rows of an int table as lists of ints, converted a block at a time (not all at once)."""
+    for start in range(0, len(table), block):
+        yield from table[start : start + block].tolist()
 
 
 def _give_back_freed_memory() -> None:

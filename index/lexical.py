@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
-from array import array
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from index.bm25_files import FILES as BM25_FILES
+from index.bm25_files import write_bm25
 
 _TOKEN = re.compile(r"\w+(?:[.,'’]\w+)*", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -44,47 +49,77 @@ def terms(text: str) -> list[str]:
     return stemmed
 
 
-class LexicalIndex:
-    """BM25 over a list of text units (bm25s, Lucene scoring), saved as plain .npy/.json files."""
+SPOOL_PREFIX = ".tmp-bm25-"
+"""Start of a built index's temporary folder (then the process id): the store removes those a dead writer left."""
 
-    def __init__(self, bm25: Any, num_docs: int) -> None:  # a bm25s.BM25 (untyped)
-        self._bm25 = bm25
+
+def _read(directory: Path) -> Any:
+    import bm25s
+
+    return bm25s.BM25.load(str(directory), allow_pickle=False, mmap=False, show_progress=False)
+
+
+class LexicalIndex:
+    """BM25 over a list of text units (bm25s, Lucene scoring), saved as plain .npy/.json files.
+
+    A built index waits as files in a temporary folder (see :mod:`index.bm25_files`) and is read
+    into memory only when something scores with it before :meth:`save` copies the files.
+    """
+
+    def __init__(self, bm25: Any, num_docs: int, spooled: tempfile.TemporaryDirectory[str] | None = None) -> None:
+        self._loaded = bm25  # a bm25s.BM25 (untyped), or None until the spooled files are read
+        self._spooled = spooled
         self.num_docs = num_docs
-        vocab: dict[str, int] = bm25.vocab_dict
-        self._vocab = vocab
-        indptr = bm25.scores["indptr"]
-        df = np.diff(np.asarray(indptr)).astype(np.float32)
-        self._idf = np.log(1.0 + (num_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+    @property
+    def _bm25(self) -> Any:
+        if self._loaded is None:
+            if self._spooled is None:
+                raise ValueError("this BM25 index was closed before it was read")
+            self._loaded = _read(Path(self._spooled.name))
+        return self._loaded
+
+    def close(self) -> None:
+        """Remove a built index's temporary files (once saved, or when the build is abandoned)."""
+        if self._spooled is not None:
+            self._spooled.cleanup()
+            self._spooled = None
+
+    @cached_property
+    def _vocab(self) -> dict[str, int]:
+        vocab: dict[str, int] = self._bm25.vocab_dict
+        return vocab
+
+    @cached_property
+    def _idf(self) -> np.ndarray:
+        df = np.diff(np.asarray(self._bm25.scores["indptr"])).astype(np.float32)
+        return np.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
 
     @classmethod
-    def build(cls, texts: Iterable[str]) -> LexicalIndex:
-        """BM25 over ``texts`` (read once, so a generator will do).
-
-        Each text's terms are kept as 4-byte term ids rather than strings: at 300k sentences the
-        lists of strings took about 330 MB more than the index itself.
-        """
-        import bm25s
-
-        vocab: dict[str, int] = {}
-        ids = [array("i", [vocab.setdefault(t, len(vocab)) for t in terms(text) or ["\u2400"]]) for text in texts]
-        docs = len(ids)
-        if not ids:  # bm25s needs a token per document, and a document
-            ids = [array("i", [vocab.setdefault("\u2400", 0)])]
-        bm25 = bm25s.BM25()
-        bm25.index((ids, vocab), show_progress=False)
-        return cls(bm25, docs)
+    def build(cls, texts: Iterable[str], *, spool_dir: Path | None = None) -> LexicalIndex:
+        """BM25 over ``texts`` (read once, so a generator will do), its files written as they are read
+        into a temporary folder in ``spool_dir`` (default: the system's); memory does not grow with the texts."""
+        folder = tempfile.TemporaryDirectory(dir=spool_dir, prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+        try:
+            with tempfile.TemporaryFile(dir=folder.name) as scratch:
+                docs = write_bm25((terms(text) for text in texts), Path(folder.name), scratch)
+        except BaseException:
+            folder.cleanup()
+            raise
+        return cls(None, docs, folder)
 
     def save(self, directory: Path) -> list[Path]:
         """Write the index files into ``directory``; returns the paths written."""
-        self._bm25.save(str(directory), show_progress=False)
+        if self._spooled is not None:
+            for name in BM25_FILES:
+                shutil.copyfile(Path(self._spooled.name) / name, directory / name)
+        else:
+            self._bm25.save(str(directory), show_progress=False)
         return sorted(p for p in directory.iterdir() if p.is_file())
 
     @classmethod
     def load(cls, directory: Path, num_docs: int) -> LexicalIndex:
-        import bm25s
-
-        bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, mmap=False, show_progress=False)
-        return cls(bm25, num_docs)
+        return cls(_read(directory), num_docs)
 
     def postings(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
         """``(vocabulary, indptr, indices, scores)``: term ``t``'s units are ``indices[indptr[t]:indptr[t+1]]``

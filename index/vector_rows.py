@@ -7,7 +7,11 @@ new vector index read them from there, block by block, so no whole copy is ever 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
+from pathlib import Path
 from typing import IO, Protocol
 
 import numpy as np
@@ -122,13 +126,12 @@ class RowsInOrder:
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
-def chunk_means(read: ReadRows, chunks: np.ndarray, dim: int, *, block: int = 1024) -> np.ndarray:
-    """Unit-length mean of each chunk's sentence vectors (chunks are embedded for free).
+def chunk_mean_blocks(read: ReadRows, chunks: np.ndarray, dim: int, *, block: int = 1024) -> Iterator[np.ndarray]:
+    """Unit-length mean of each chunk's sentence vectors (chunks are embedded for free), ``block`` chunks at a time.
 
-    Chunks are summed ``block`` at a time over a float64 running sum of just the sentences they span,
-    read with ``read``, so memory stays bounded whatever the corpus size.
+    Each block is summed over a float64 running sum of just the sentences it spans, read with
+    ``read``, so memory stays bounded whatever the corpus size.
     """
-    out = np.zeros((len(chunks), dim), dtype=np.float32)
     for first in range(0, len(chunks), block):
         part = chunks[first : first + block]
         low, high = int(part[:, 1].min()), int(part[:, 2].max())
@@ -136,5 +139,35 @@ def chunk_means(read: ReadRows, chunks: np.ndarray, dim: int, *, block: int = 10
         np.cumsum(read(low, high), axis=0, dtype=np.float64, out=cumulative[1:])
         sums = cumulative[part[:, 2] - low] - cumulative[part[:, 1] - low]
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out[first : first + len(part)] = sums / np.maximum(norms, 1e-12)
-    return out
+        yield (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def chunk_means(read: ReadRows, chunks: np.ndarray, dim: int, *, block: int = 1024) -> np.ndarray:
+    """Every chunk's mean vector (see :func:`chunk_mean_blocks`) as one array."""
+    blocks = list(chunk_mean_blocks(read, chunks, dim, block=block))
+    return np.concatenate(blocks) if blocks else np.zeros((0, dim), dtype=np.float32)
+
+
+class SpilledRows:
+    """Float32 rows appended to an unnamed temporary file (in ``directory``) and read back a block at a time."""
+
+    def __init__(self, dim: int, directory: Path | None) -> None:
+        self.dim = dim
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=directory, prefix=".newsdesk-rows-")
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, rows: np.ndarray) -> None:
+        self._file.seek(0, os.SEEK_END)
+        self._file.write(np.ascontiguousarray(rows, dtype="<f4").reshape(-1, self.dim).tobytes())
+        self._count += len(rows)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        stop = min(stop, self._count)
+        return window_rows((0, self._count), self._file, self.dim, start, max(start, stop))
+
+    def close(self) -> None:
+        with suppress(OSError):  # a discarded file whose last flush fails (a full disk) loses nothing
+            self._file.close()

@@ -56,3 +56,35 @@ def test_question_time_work_does_not_grow_with_article_length(
     answer = assistant.ask("What did the council approve?", k=3)
     assert answer.sentences[0].text.startswith("The council approved the harbor budget.")
     assert len(calls) < 250  # candidates and their neighbours, not all 400+ sentences of the article
+
+
+def test_bm25_files_written_in_passes_are_the_arrays_bm25s_builds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Streamed in small blocks and term ranges, the matrix is exactly bm25s's own, score for score."""
+    import bm25s
+
+    from index import bm25_files
+
+    monkeypatch.setattr(bm25_files, "POSTINGS_PER_PASS", 7)  # many passes, some a single long term
+    monkeypatch.setattr(bm25_files, "FLUSH_POSTINGS", 5)
+    texts = ["The council voted on the budget, the budget, the budget.", "", "Budget cuts hit 2,000 schools."]
+    texts += [f"Item {n} of the {'budget ' * (n % 4)}went to council {n % 7} for a vote." for n in range(60)]
+    lexical = LexicalIndex.build(iter(texts), spool_dir=tmp_path)
+    assert [p.name.startswith(".tmp-bm25-") for p in tmp_path.iterdir()] == [True]  # waits in the folder given
+    first_use: dict[str, int] = {}  # term ids in order of first use, as the index numbers them
+    ids = [[first_use.setdefault(t, len(first_use)) for t in terms(text) or ["\u2400"]] for text in texts]
+    reference = bm25s.BM25()
+    reference.index((ids, first_use), show_progress=False)
+    vocab, indptr, indices, scores = lexical.postings()
+    want = reference.scores
+    assert vocab == reference.vocab_dict
+    assert np.array_equal(indptr, want["indptr"]) and np.array_equal(indices, want["indices"])
+    assert np.array_equal(scores, want["data"])  # bit for bit
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    lexical.save(saved)
+    lexical.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["saved"]  # closing removed the working folder
+    again = LexicalIndex.load(saved, len(texts))
+    assert np.array_equal(again.scores(terms("council budget vote")), lexical.scores(terms("council budget vote")))

@@ -180,3 +180,28 @@ def test_file_size_limit_in_a_real_process(base: tuple[Path, Path, list[str]], l
     assert leftovers(index_dir) == [] and generations(index_dir) == ["gen-000001"]
     assert answers(index_dir) == before
     _later_index_completes(index_dir, extra)
+
+
+@pytest.mark.parametrize("target", ["index.lexical.write_bm25", "index.store.vectors.write_flat"])
+def test_disk_full_while_the_build_writes_its_working_files(
+    install_embedder,
+    base: tuple[Path, Path, list[str]], target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The indexes are written to working files in the index folder as they are built: a full disk there
+    gives the same one-line error as a failed save, and leaves nothing behind."""
+    index_dir, extra, before = base
+
+    def no_room(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(target, no_room)
+    install_embedder(FakeEmbedder())
+    from newsdesk.cli import main
+
+    assert main(["index", str(extra), "--index", str(index_dir)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == f"newsdesk: No space left writing {index_dir}; generation 1 unchanged"
+    assert leftovers(index_dir) == [] and generations(index_dir) == ["gen-000001"]
+    assert store.current_generation(index_dir) == 1 and answers(index_dir) == before
+    monkeypatch.undo()
+    _later_index_completes(index_dir, extra)

@@ -156,3 +156,61 @@ def test_an_index_built_from_blocks_is_the_index_built_at_once(monkeypatch: pyte
     assert max(stop - start for start, stop in reads) == 111
     assert blocks.kind == whole.kind and blocks.kind.startswith("Flat" if n <= 1000 else "IVF")
     assert blocks.to_bytes() == whole.to_bytes()
+
+
+def test_an_ivf_file_with_few_filled_lists_is_written_as_faiss_writes_it(tmp_path: Path) -> None:
+    """Rows in under half of the lists: FAISS stores the list sizes sparsely, and so must the spool."""
+    from index.store.index_spool import IvfSpool
+
+    x = clustered(4000)
+    ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(32), 32, 64, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(x)
+    ivf.nprobe = 8
+    template = faiss.serialize_index(ivf).tobytes()
+    lists = ivf.quantizer.assign(x, 1).reshape(-1)
+    few = x[lists < 20]  # rows of at most 20 of the 64 lists
+    spool = IvfSpool(template, faiss.serialize_index(ivf.quantizer).tobytes(), 64, ivf.code_size, tmp_path)
+    for part in (few[:100], few[100:]):
+        part = np.ascontiguousarray(part)
+        assigned = ivf.quantizer.assign(part, 1).reshape(-1).astype(np.int64)
+        codes = np.empty((len(part), ivf.code_size), np.uint8)
+        ivf.encode_vectors(len(part), faiss.swig_ptr(part), faiss.swig_ptr(assigned), faiss.swig_ptr(codes))
+        spool.add(assigned, codes)
+    with (tmp_path / "spooled.faiss").open("wb") as out:
+        spool.write(out)
+    ivf.add(few)
+    ivf.make_direct_map()
+    raw = (tmp_path / "spooled.faiss").read_bytes()
+    assert b"sprs" in raw and raw == faiss.serialize_index(ivf).tobytes()
+    assert list(tmp_path.iterdir()) == [tmp_path / "spooled.faiss"]  # the codes waited in an unnamed file: nothing left
+
+
+def test_a_template_of_another_layout_is_refused(tmp_path: Path) -> None:
+    from index.store.index_spool import IvfSpool, LayoutError, write_flat
+
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(8), 8, 4, faiss.METRIC_INNER_PRODUCT)  # not a scalar quantizer
+    ivf.train(clustered(200, dim=8))
+    with pytest.raises(LayoutError, match="unexpected FAISS index layout"):
+        IvfSpool(faiss.serialize_index(ivf).tobytes(), faiss.serialize_index(ivf.quantizer).tobytes(), 4, 32, tmp_path)
+    with pytest.raises(LayoutError), (tmp_path / "x").open("wb") as out:
+        write_flat(faiss.serialize_index(faiss.IndexFlatL2(8)).tobytes()[:-1], [], 0, 8, out)
+
+
+def test_a_spooled_index_waits_on_disk_and_answers_like_one_built_in_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
+    x = clustered(3000)
+    spooled = FaissVectors.build_from(lambda start, stop: x[start:stop], len(x), 32, spool_dir=tmp_path)
+    assert spooled._index is None and (spooled.size, spooled.dim) == (3000, 32) and spooled.kind.startswith("IVF")
+    spooled.write(tmp_path / "sentences.faiss")
+    assert spooled._index is None  # written without being read into memory
+    whole = FaissVectors.build(x, 32)
+    assert (tmp_path / "sentences.faiss").read_bytes() == whole.to_bytes()
+    rows, scores = spooled.search(x[:5], 4)[0]
+    assert rows.tolist() == whole.search(x[:5], 4)[0][0].tolist() and spooled._index is not None
+    assert [p.name for p in tmp_path.iterdir()] == ["sentences.faiss"]  # the spool was unnamed, and closed once read
+    closed = FaissVectors.build_from(lambda start, stop: x[start:stop], 10, 32, spool_dir=tmp_path)
+    closed.close()
+    with pytest.raises(ValueError, match="closed before it was read"):
+        closed.search(x[:1], 1)

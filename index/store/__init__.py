@@ -43,7 +43,7 @@ from index.store.layout import (
 from index.store.lock import write_lock
 from index.store.read import NPY_LOCK, IndexData, load, read_catalogue
 from index.store.verify import VerifyReport, verify
-from index.store.write import save
+from index.store.write import remove_dead_writers_files, save
 
 __all__ = [
     "CURRENT",
@@ -59,6 +59,7 @@ __all__ = [
     "load",
     "read_catalogue",
     "read_pointer",
+    "remove_dead_writers_files",
     "save",
     "verify",
     "verify_files",

@@ -1,6 +1,7 @@
 """Dense vectors on FAISS: the local implementation of :class:`index.storage.VectorSearch`.
 
-This is the only module that imports faiss. The index is chosen by size: exact Flat while small, IVF beyond.
+This is the only module that imports faiss (:mod:`index.store.index_spool` writes a build's index files
+from blocks without it). The index is chosen by size: exact Flat while small, IVF beyond.
 
 Below :data:`FLAT_LIMIT` vectors an exact inner-product scan is fast enough (about 7 ms per query
 at 100k on two cores). Above it, an inverted-file index with float16 storage (half the memory
@@ -19,14 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from index.store.index_spool import IvfSpool, SpooledFile, write_flat
+
 FLAT_LIMIT = 200_000
 """Sentence vectors up to which the index is exact (Flat)."""
 CHUNK_FLAT_LIMIT = 20_000
 """Chunk vectors up to which their index is exact. Every question searches the chunks too, so they go
 IVF sooner: at 40k chunks (a 310k-sentence archive) that saved 3.6 ms of a 37.5 ms p50 answer, every
 first cited sentence the same on 264 questions."""
-ADD_BLOCK = 32_768
-"""Vectors read and added to an index at a time while it is built (50 MB at 384 dimensions)."""
+ADD_BLOCK = 8_192
+"""Vectors read and added to an index at a time while it is built (12.5 MB at 384 dimensions)."""
 TRAIN_PER_LIST = 40
 """Training vectors per inverted list (k-means sample)."""
 PROBE_SHARE = 1 / 32
@@ -49,19 +52,19 @@ def lists_for(n: int) -> int:
     return int(2 ** round(math.log2(max(1.0, 2.0 * math.sqrt(n)))))
 
 
-def _make_index(read: Callable[[int, int], np.ndarray], n: int, dim: int, flat_limit: int | None) -> Any:
-    """The index of ``n`` vectors, read ``ADD_BLOCK`` rows at a time with ``read(start, stop)``."""
+def _blocks(read: Callable[[int, int], np.ndarray], n: int, dim: int) -> Iterator[np.ndarray]:
+    """The ``n`` vectors ``read(start, stop)`` gives, ``ADD_BLOCK`` rows at a time (contiguous float32)."""
+    for start in range(0, n, ADD_BLOCK):
+        yield np.ascontiguousarray(read(start, min(n, start + ADD_BLOCK)), dtype=np.float32).reshape(-1, dim)
+
+
+def _is_flat(n: int, flat_limit: int | None) -> bool:
+    return n <= (FLAT_LIMIT if flat_limit is None else flat_limit)
+
+
+def _trained_ivf(read: Callable[[int, int], np.ndarray], n: int, dim: int) -> Any:
+    """An empty IVF index for ``n`` vectors, its lists trained on a fixed sample of them (read block by block)."""
     faiss = _faiss()
-
-    def blocks() -> Iterator[tuple[int, np.ndarray]]:
-        for start in range(0, n, ADD_BLOCK):
-            yield start, np.ascontiguousarray(read(start, min(n, start + ADD_BLOCK)), dtype=np.float32).reshape(-1, dim)
-
-    if n <= (FLAT_LIMIT if flat_limit is None else flat_limit):
-        index = faiss.IndexFlatIP(dim)
-        for _, block in blocks():
-            index.add(block)
-        return index
     nlist = lists_for(n)
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFScalarQuantizer(
@@ -71,18 +74,64 @@ def _make_index(read: Callable[[int, int], np.ndarray], n: int, dim: int, flat_l
     index.cp.niter = 15
     sample = np.sort(np.random.default_rng(6).choice(n, size=min(n, nlist * TRAIN_PER_LIST), replace=False))
     training = np.empty((len(sample), dim), dtype=np.float32)
-    for start, block in blocks():
+    for start, block in zip(range(0, n, ADD_BLOCK), _blocks(read, n, dim), strict=True):
         low, high = np.searchsorted(sample, [start, start + len(block)])
         training[low:high] = block[sample[low:high] - start]
     index.train(training)
     del training
-    for _, block in blocks():
-        index.add(block)
     index.nprobe = min(nlist, max(MIN_PROBES, int(nlist * PROBE_SHARE)))
-    index.make_direct_map()
     index.own_fields = True
     quantizer.this.disown()  # the IVF index owns its quantizer now
     return index
+
+
+def _make_index(read: Callable[[int, int], np.ndarray], n: int, dim: int, flat_limit: int | None) -> Any:
+    """The index of ``n`` vectors in memory, read ``ADD_BLOCK`` rows at a time with ``read(start, stop)``."""
+    index = _faiss().IndexFlatIP(dim) if _is_flat(n, flat_limit) else _trained_ivf(read, n, dim)
+    for block in _blocks(read, n, dim):
+        index.add(block)
+    if not _is_flat(n, flat_limit):
+        index.make_direct_map()
+    return index
+
+
+def _spool_index(
+    read: Callable[[int, int], np.ndarray], n: int, dim: int, flat_limit: int | None, directory: Path | None
+) -> tuple[SpooledFile, str]:
+    """The serialised index of ``n`` vectors written to a temporary file as they are read (see
+    :mod:`index.store.index_spool`), and its :attr:`FaissVectors.kind`."""
+    faiss = _faiss()
+    out = SpooledFile(directory)
+    try:
+        if _is_flat(n, flat_limit):
+            template = faiss.serialize_index(faiss.IndexFlatIP(dim)).tobytes()
+            write_flat(template, _blocks(read, n, dim), n, dim, out.file)
+            return out, "Flat"
+        index = _trained_ivf(read, n, dim)
+        spool = IvfSpool(
+            faiss.serialize_index(index).tobytes(),
+            faiss.serialize_index(index.quantizer).tobytes(),
+            int(index.nlist),
+            int(index.code_size),
+            directory,
+        )
+        try:
+            for block in _blocks(read, n, dim):  # what IndexIVF.add does, with the codes kept on disk
+                lists = np.ascontiguousarray(index.quantizer.assign(block, 1).reshape(-1), dtype=np.int64)
+                codes = np.empty((len(block), int(index.code_size)), dtype=np.uint8)
+                index.encode_vectors(len(block), faiss.swig_ptr(block), faiss.swig_ptr(lists), faiss.swig_ptr(codes))
+                spool.add(lists, codes)
+            spool.write(out.file)
+        finally:
+            spool.close()
+        return out, _ivf_kind(index)
+    except BaseException:
+        out.close()
+        raise
+
+
+def _ivf_kind(ivf: Any) -> str:
+    return f"IVF{ivf.nlist},SQfp16 (nprobe {ivf.nprobe})"
 
 
 def single_thread_search() -> None:
@@ -92,11 +141,35 @@ def single_thread_search() -> None:
 
 
 class FaissVectors:
-    """Unit vectors in a FAISS inner-product index, row i = vector i (see :class:`index.storage.VectorSearch`)."""
+    """Unit vectors in a FAISS inner-product index, row i = vector i (see :class:`index.storage.VectorSearch`).
+
+    A build's sentence index is *spooled*: its file is written to a temporary file as the vectors are
+    read, and the index is read into memory only if something searches it before :meth:`write`
+    copies the file into a generation.
+    """
 
     def __init__(self, index: Any) -> None:
-        self.index = index
+        self._index = index
+        self._spool: SpooledFile | None = None
+        self._shape = (0, 0, "")
+        """Size, dimension and kind of a spooled index (known without reading it)."""
+
+    @property
+    def index(self) -> Any:
         """The FAISS index itself (Flat or IVF with a direct map)."""
+        if self._index is None:
+            if self._spool is None:
+                raise ValueError("this vector index was closed before it was read")
+            self._index = _faiss().deserialize_index(np.frombuffer(self._spool.read_all(), dtype=np.uint8))
+            self._spool.close()
+            self._spool = None
+        return self._index
+
+    def close(self) -> None:
+        """Let go of a spooled index's temporary file (once written, or when the build is abandoned)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, dim: int, *, flat_limit: int | None = None) -> FaissVectors:
@@ -107,11 +180,21 @@ class FaissVectors:
 
     @classmethod
     def build_from(
-        cls, read: Callable[[int, int], np.ndarray], n: int, dim: int, *, flat_limit: int | None = None
+        cls,
+        read: Callable[[int, int], np.ndarray],
+        n: int,
+        dim: int,
+        *,
+        flat_limit: int | None = None,
+        spool_dir: Path | None = None,
     ) -> FaissVectors:
-        """:meth:`build` over ``n`` vectors read a block at a time with ``read(start, stop)``: the same
-        index, without a copy of every vector in memory (read twice when IVF: its training sample, then all)."""
-        return cls(_make_index(read, n, dim, flat_limit))
+        """:meth:`build` over ``n`` vectors read a block at a time with ``read(start, stop)`` (twice when
+        IVF: its training sample, then all), spooled: the same index file, written to an unnamed
+        temporary file in ``spool_dir`` (default: the system's) instead of held in memory."""
+        spooled = cls(None)
+        spooled._spool, kind = _spool_index(read, n, dim, flat_limit, spool_dir)
+        spooled._shape = (n, dim, kind)
+        return spooled
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> FaissVectors:
@@ -124,6 +207,8 @@ class FaissVectors:
 
     def to_bytes(self) -> bytes:
         """The index serialised, as :meth:`from_bytes` reads it."""
+        if self._spool is not None:
+            return self._spool.read_all()
         return bytes(_faiss().serialize_index(self.index).tobytes())
 
     def write(self, path: Path) -> None:
@@ -143,7 +228,10 @@ class FaissVectors:
                     raise
 
             try:
-                _faiss().write_index(self.index, _faiss().PyCallbackIOWriter(put))
+                if self._spool is not None:
+                    self._spool.copy_to(handle)
+                else:
+                    _faiss().write_index(self.index, _faiss().PyCallbackIOWriter(put))
             except RuntimeError:
                 if failed:
                     raise failed[0] from None
@@ -154,20 +242,20 @@ class FaissVectors:
     @property
     def size(self) -> int:
         """Number of vectors."""
-        return int(self.index.ntotal)
+        return self._shape[0] if self._index is None else int(self._index.ntotal)
 
     @property
     def dim(self) -> int:
         """Vector dimension."""
-        return int(self.index.d)
+        return self._shape[1] if self._index is None else int(self._index.d)
 
     @property
     def kind(self) -> str:
         """A short description: ``Flat`` or ``IVF2048,SQfp16 (nprobe 128)``."""
-        ivf = _faiss().try_extract_index_ivf(self.index)
-        if ivf is None:
-            return "Flat"
-        return f"IVF{ivf.nlist},SQfp16 (nprobe {ivf.nprobe})"
+        if self._index is None:
+            return self._shape[2]
+        ivf = _faiss().try_extract_index_ivf(self._index)
+        return "Flat" if ivf is None else _ivf_kind(ivf)
 
     def search(
         self, queries: np.ndarray, depth: int, allowed: np.ndarray | None = None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexCorruptError
+from index.lexical import SPOOL_PREFIX
 from index.records import Article
 from index.store import files
 from index.store.layout import (
@@ -136,13 +137,30 @@ def _article_line(article: Article, digest: str) -> bytes:
 
 
 def _clean(index_dir: Path, keep: set[int]) -> None:
-    """Remove generations not in ``keep``, temp folders and temp files left by dead writers."""
+    """Remove generations not in ``keep``, and the temp files and folders dead writers left."""
     for entry in index_dir.iterdir():
         match = GENERATION_NAME.match(entry.name)
-        stale = (match and int(match.group(1)) not in keep) or entry.name.startswith(".tmp-")
-        stale = stale or (entry.name.startswith(".") and entry.name.endswith(".tmp"))
-        if stale:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+        if (match and int(match.group(1)) not in keep) or _left_by_a_dead_writer(entry.name):
+            _remove(entry)
+
+
+def remove_dead_writers_files(index_dir: Path) -> None:
+    """Remove the temp files and folders writers that died left in ``index_dir`` (the caller holds the write lock)."""
+    if index_dir.is_dir():
+        for entry in index_dir.iterdir():
+            if _left_by_a_dead_writer(entry.name):
+                _remove(entry)
+
+
+def _left_by_a_dead_writer(name: str) -> bool:
+    """A temp entry of a writer other than this process's live build (whose BM25 files wait to be copied)."""
+    if name.startswith(f"{SPOOL_PREFIX}{os.getpid()}-"):
+        return False
+    return name.startswith(".tmp-") or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
