@@ -220,7 +220,7 @@ def update_index(
         try:
             report.generation = store.save(index_dir, data)
         finally:
-            _close(data)
+            release(data)
         EmbedCache.remove(index_dir)
         report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         report.seconds = time.monotonic() - started
@@ -293,7 +293,7 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
             try:
                 store.save(index_dir, data)
             finally:
-                _close(data)
+                release(data)
         return removed, missing
 
 
@@ -303,7 +303,7 @@ def no_articles_message(paths: Sequence[str | Path], problems: list[Problem]) ->
     return f"no articles found in {where} (accepted: {', '.join(ACCEPTED_SUFFIXES)}){reason}"
 
 
-def _close(data: IndexData) -> None:
+def release(data: IndexData) -> None:
     """Remove the working files of a generation :func:`assemble` built (its indexes wait in them until saved)."""
     for index in (data.sentence_vectors, data.chunk_vectors, data.sentence_bm25, data.chunk_bm25):
         index.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, plan_update, read_articles
+from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, plan_update, read_articles, release
 from index.chunking import ChunkParams
 from index.embed.embedder import Embedder
 from index.errors import IndexNotFoundError
@@ -103,17 +103,20 @@ def _save(db: object, data: IndexData, progress: ProgressFn | None) -> int:
         if progress:
             progress(0, 0, what)
 
-    return write(
-        db,
-        model=data.model,
-        chunk_params=data.chunk_params,
-        articles=data.articles,
-        hashes=data.hashes,
-        sentences=data.sentences,
-        chunks=data.chunks,
-        sentence_vectors=data.sentence_vectors.all(),
-        chunk_vectors=data.chunk_vectors.all(),
-        sentence_bm25=data.sentence_bm25,
-        chunk_bm25=data.chunk_bm25,
-        progress=say,
-    )
+    try:
+        return write(
+            db,
+            model=data.model,
+            chunk_params=data.chunk_params,
+            articles=data.articles,
+            hashes=data.hashes,
+            sentences=data.sentences,
+            chunks=data.chunks,
+            sentence_vectors=data.sentence_vectors.all(),
+            chunk_vectors=data.chunk_vectors.all(),
+            sentence_bm25=data.sentence_bm25,
+            chunk_bm25=data.chunk_bm25,
+            progress=say,
+        )
+    finally:
+        release(data)  # the indexes' working files
