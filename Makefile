@@ -55,12 +55,15 @@ eval-squad: install  ## SQuAD v1.1 dev from ../shared (10,570 questions), baseli
 	$(VENV)/bin/newsdesk eval $(SQUAD)/questions.jsonl --index $(EVAL_OUT)/squad-index --compare \
 		--report $(EVAL_OUT)/squad-report.md --predictions $(EVAL_OUT)/squad-predictions.jsonl
 
-.PHONY: bench bench-quick bench-archive bench-chat
+.PHONY: bench bench-quick bench-archive bench-memory bench-chat
 bench: install  ## speed/memory/size vs the naive reference per backend, 1M-vector scale test; bench/out/bench.json
 	$(PY) -m bench.run
 
 bench-archive: install  ## only the archive size: ~300k sentences of real news in one JSONL file, vs the naive reference (~40 min)
 	$(PY) -m bench.run --sizes archive --scale 0 --out bench/out/bench-archive.json
+
+bench-memory: install  ## the build's peak memory over a quarter, half and all of the archive (~15 min); bench/out/bench-memory.json
+	$(PY) -m bench.memory
 
 bench-chat: install  ## the chat over corpus/: first paint and reading from the top in tmux at 80x24, restart, 100-question session; bench/out/chat.json
 	$(PY) -m bench.chat

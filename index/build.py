@@ -356,12 +356,16 @@ def assemble(
     *,
     cache_dir: Path | None = None,
 ) -> IndexData:
-    """Build the in-memory generation: reuse old rows where given, split and embed the rest.
+    """Build the next generation: reuse old rows where given, split and embed the rest.
 
     New articles are split and token-counted in a background thread while the sentences already
     split are embedded (the splitter is pure Python, the model releases the GIL), so both cores work.
     With ``cache_dir``, vectors an interrupted run left there are reused, and an interrupt (Ctrl+C)
     leaves what this run embedded there for the next one.
+
+    The vector and BM25 indexes are written to working files as they are built (in ``cache_dir``,
+    else the system's temporary folder), so memory does not grow with them; :func:`release` the
+    result once it is saved.
     """
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []

@@ -38,10 +38,12 @@ def test_leftovers_of_dead_writers_are_cleaned_by_the_next_write(tiny_index: Pat
     (tiny_index / ".tmp-gen-000002-99999" / "articles.jsonl").write_text("half")
     (tiny_index / ".CURRENT.99999.tmp").write_text("gen-0000")
     (tiny_index / ".writer.json.99999.tmp").write_text("{")
+    (tiny_index / ".tmp-bm25-99999-x1y2").mkdir()  # a dead build's BM25 working files
+    (tiny_index / ".tmp-bm25-99999-x1y2" / "data.csc.index.npy").write_text("half")
     shutil.copytree(tiny_index / "gen-000001", tiny_index / "gen-000002")  # renamed, never published
     assert store.current_generation(tiny_index) == 1  # readers ignore all of it
     assert store.verify(tiny_index).leftovers == [
-        ".CURRENT.99999.tmp", ".tmp-gen-000002-99999", ".writer.json.99999.tmp", "gen-000002"
+        ".CURRENT.99999.tmp", ".tmp-bm25-99999-x1y2", ".tmp-gen-000002-99999", ".writer.json.99999.tmp", "gen-000002"
     ]
     report = update_index(tiny_index, [write_extra(tmp_path / "extra")], FakeEmbedder())
     assert report.generation == 3  # numbers are never reused
@@ -170,3 +172,25 @@ def test_a_rebuild_reads_the_catalogue_and_sentence_vectors_but_checks_every_fil
     bm25.write_bytes(bytes(damaged))
     with pytest.raises(IndexCorruptError):
         load_for_rebuild(tiny_index)
+
+
+def test_vector_files_are_checked_then_read_from_the_disk_without_a_copy_of_their_bytes(
+    tiny_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.store import layout, read
+
+    real = layout.read_checked
+
+    def no_vector_bytes(folder: Path, manifest: dict[str, object], name: str) -> bytes:
+        assert not name.endswith(".faiss"), f"{name} was read into memory whole before FAISS read it"
+        return real(folder, manifest, name)
+
+    monkeypatch.setattr(read, "read_checked", no_vector_bytes)
+    data = store.load(tiny_index)
+    assert data.sentence_vectors.size == len(data.sentences) and data.chunk_vectors.size == len(data.chunks)
+    vectors = tiny_index / f"gen-{store.current_generation(tiny_index):06d}" / "chunks.faiss"
+    damaged = bytearray(vectors.read_bytes())
+    damaged[-1] ^= 0xFF
+    vectors.write_bytes(bytes(damaged))
+    with pytest.raises(IndexCorruptError, match="chunks.faiss: checksum mismatch"):
+        store.load(tiny_index)

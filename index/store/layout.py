@@ -145,28 +145,58 @@ def _safe_name(name: str) -> bool:
 
 def read_checked(folder: Path, manifest: dict[str, Any], name: str) -> bytes:
     """The bytes of one listed file, after its size and sha256 match the manifest."""
-    path = folder / name
-    meta = manifest["files"].get(name)
-    if meta is None:
-        raise IndexCorruptError(f"{path}: not listed in the manifest; {REBUILD_HINT}")
+    path = _listed(folder, manifest, name)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        if not folder.is_dir():
-            raise Vanished(str(folder)) from None
-        raise IndexCorruptError(f"{path}: file missing; {REBUILD_HINT}") from None
     except OSError as exc:
-        raise IndexCorruptError(f"{path}: cannot read ({exc.strerror}); {REBUILD_HINT}") from None
-    if len(raw) != meta.get("bytes"):
-        raise IndexCorruptError(f"{path}: size {len(raw)} bytes, expected {meta.get('bytes')}; {REBUILD_HINT}")
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != meta.get("sha256"):
-        raise IndexCorruptError(
-            f"{path}: checksum mismatch (expected sha256 {meta.get('sha256')}, got {actual}); {REBUILD_HINT}"
-        )
+        raise _unreadable(folder, path, exc) from None
+    _check(path, manifest["files"][name], len(raw), hashlib.sha256(raw).hexdigest())
     return raw
+
+
+def check_file(folder: Path, manifest: dict[str, Any], name: str) -> Path:
+    """The path of one listed file, after its size and sha256 match the manifest; read in 1 MiB blocks,
+    so no copy of it is held (for files a parser then reads from the disk itself)."""
+    path = _listed(folder, manifest, name)
+    digest = hashlib.sha256()
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise _unreadable(folder, path, exc) from None
+    _check(path, manifest["files"][name], size, digest.hexdigest())
+    return path
+
+
+def _listed(folder: Path, manifest: dict[str, Any], name: str) -> Path:
+    if manifest["files"].get(name) is None:
+        raise IndexCorruptError(f"{folder / name}: not listed in the manifest; {REBUILD_HINT}")
+    return folder / name
+
+
+def _unreadable(folder: Path, path: Path, exc: OSError) -> Exception:
+    if isinstance(exc, FileNotFoundError):
+        if not folder.is_dir():
+            return Vanished(str(folder))
+        return IndexCorruptError(f"{path}: file missing; {REBUILD_HINT}")
+    return IndexCorruptError(f"{path}: cannot read ({exc.strerror}); {REBUILD_HINT}")
+
+
+def _check(path: Path, meta: dict[str, Any], size: int, sha256: str) -> None:
+    if size != meta.get("bytes"):
+        raise IndexCorruptError(f"{path}: size {size} bytes, expected {meta.get('bytes')}; {REBUILD_HINT}")
+    if sha256 != meta.get("sha256"):
+        raise IndexCorruptError(
+            f"{path}: checksum mismatch (expected sha256 {meta.get('sha256')}, got {sha256}); {REBUILD_HINT}"
+        )
 
 
 def verify_files(folder: Path, manifest: dict[str, Any]) -> int:
     """Check size and sha256 of every file the manifest lists; returns the bytes checked."""
-    return sum(len(read_checked(folder, manifest, name)) for name in sorted(manifest["files"]))
+    total = 0
+    for name in sorted(manifest["files"]):
+        check_file(folder, manifest, name)
+        total += int(manifest["files"][name]["bytes"])
+    return total

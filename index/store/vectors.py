@@ -143,9 +143,9 @@ def single_thread_search() -> None:
 class FaissVectors:
     """Unit vectors in a FAISS inner-product index, row i = vector i (see :class:`index.storage.VectorSearch`).
 
-    A build's sentence index is *spooled*: its file is written to a temporary file as the vectors are
-    read, and the index is read into memory only if something searches it before :meth:`write`
-    copies the file into a generation.
+    A build's indexes are *spooled* (:meth:`build_from`): each file is written to a temporary file as
+    the vectors are read, and the index is read into memory only if something searches it before
+    :meth:`write` copies the file into a generation.
     """
 
     def __init__(self, index: Any) -> None:
@@ -201,6 +201,15 @@ class FaissVectors:
         """Read a serialised index; ValueError unless it is an inner-product index."""
         faiss = _faiss()
         index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
+        if index.metric_type != faiss.METRIC_INNER_PRODUCT:
+            raise ValueError("not an inner-product index")
+        return cls(index)
+
+    @classmethod
+    def read(cls, path: Path) -> FaissVectors:
+        """Read an index file (as :meth:`write` makes it); ValueError unless it is an inner-product index."""
+        faiss = _faiss()
+        index = faiss.read_index(str(path))
         if index.metric_type != faiss.METRIC_INNER_PRODUCT:
             raise ValueError("not an inner-product index")
         return cls(index)
