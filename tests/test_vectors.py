@@ -182,6 +182,9 @@ def test_an_ivf_file_with_few_filled_lists_is_written_as_faiss_writes_it(tmp_pat
     ivf.make_direct_map()
     raw = (tmp_path / "spooled.faiss").read_bytes()
     assert b"sprs" in raw and raw == faiss.serialize_index(ivf).tobytes()
+    on_disk = FaissVectors.on_disk(tmp_path / "spooled.faiss")  # and read back row by row from that layout
+    assert on_disk._index is None and np.array_equal(on_disk.rows_between(0, len(few)), ivf.reconstruct_n(0, len(few)))
+    on_disk.close()
     assert list(tmp_path.iterdir()) == [tmp_path / "spooled.faiss"]  # the codes waited in an unnamed file: nothing left
 
 
@@ -214,3 +217,29 @@ def test_a_spooled_index_waits_on_disk_and_answers_like_one_built_in_memory(
     closed.close()
     with pytest.raises(ValueError, match="closed before it was read"):
         closed.search(x[:1], 1)
+
+
+@pytest.mark.parametrize("n", [300, 5000])  # Flat, then IVF (the limit lowered below)
+def test_rows_are_read_from_the_file_as_faiss_reconstructs_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, n: int) -> None:
+    """A rebuild reads old vectors straight from the index file: the same floats, no index in memory."""
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 1000)
+    x = clustered(n)
+    whole = FaissVectors.build(x, 32)
+    whole.write(tmp_path / "sentences.faiss")
+    disk = FaissVectors.on_disk(tmp_path / "sentences.faiss")
+    assert (disk.size, disk.dim, disk.kind) == (whole.size, whole.dim, whole.kind)
+    assert np.array_equal(disk.rows_between(0, n), whole.all())
+    assert np.array_equal(disk.rows_between(7, 99), whole.all()[7:99]) and disk.rows_between(n, n + 5).shape == (0, 32)
+    assert disk._index is None  # read row by row from the file
+    assert disk.search(x[:3], 2)[0][0].tolist() == whole.search(x[:3], 2)[0][0].tolist()  # a search reads the index
+
+
+def test_a_file_of_another_layout_is_read_into_memory_instead(tmp_path: Path) -> None:
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(32), 32, 4, faiss.METRIC_INNER_PRODUCT)
+    x = clustered(400)
+    ivf.train(x)
+    ivf.add(x)
+    ivf.make_direct_map()
+    faiss.write_index(ivf, str(tmp_path / "flat-lists.faiss"))
+    disk = FaissVectors.on_disk(tmp_path / "flat-lists.faiss")
+    assert disk._index is not None and np.allclose(disk.rows_between(0, 400), x, atol=1e-6)

@@ -68,7 +68,7 @@ def load_for_rebuild(index_dir: Path) -> Rebuildable:
 
     def read(_generation: int, folder: Path, manifest: dict[str, Any]) -> Rebuildable:
         verify_files(folder, manifest)
-        data = _catalogue(folder, manifest)
+        data = _catalogue(folder, manifest, vectors_on_disk=True)  # read back once, in row order
         _check_catalogue(folder, data, manifest["counts"])
         return data
 
@@ -114,8 +114,9 @@ def _live(index_dir: Path, read: Callable[[int, Path, dict[str, Any]], T]) -> T:
     raise IndexCorruptError(f"{index_dir}: the live generation keeps disappearing; {REBUILD_HINT}")
 
 
-def _catalogue(folder: Path, manifest: dict[str, Any]) -> Rebuildable:
-    """The generation's model, articles, tables and sentence vectors, each file checksummed as parsed."""
+def _catalogue(folder: Path, manifest: dict[str, Any], *, vectors_on_disk: bool = False) -> Rebuildable:
+    """The generation's model, articles, tables and sentence vectors, each file checksummed as parsed;
+    with ``vectors_on_disk``, the sentence vectors are read from their file row by row when asked for."""
     model = _model_info(folder, manifest)
     articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
     return Rebuildable(
@@ -125,7 +126,7 @@ def _catalogue(folder: Path, manifest: dict[str, Any]) -> Rebuildable:
         hashes=hashes,
         sentences=_parse(folder, "sentences.npy", _parse_table, manifest),
         chunks=_parse(folder, "chunks.npy", _parse_table, manifest),
-        sentence_vectors=_read_faiss(folder, "sentences.faiss", manifest),
+        sentence_vectors=_read_faiss(folder, "sentences.faiss", manifest, on_disk=vectors_on_disk),
     )
 
 
@@ -193,12 +194,13 @@ def _parse_table(raw: bytes) -> np.ndarray:
     return table
 
 
-def _read_faiss(folder: Path, name: str, manifest: dict[str, Any]) -> FaissVectors:
+def _read_faiss(folder: Path, name: str, manifest: dict[str, Any], *, on_disk: bool = False) -> FaissVectors:
     """A vector index, checked, then read by FAISS from the file: no copy of its bytes is held beside
-    the index (at 300k sentences that copy was 250 MB more at every open)."""
+    the index (at 300k sentences that copy was 250 MB more at every open). ``on_disk``: its rows
+    are read from the file when asked for, the index itself only if something searches it."""
     path = check_file(folder, manifest, name)
     try:
-        return FaissVectors.read(path)
+        return FaissVectors.on_disk(path) if on_disk else FaissVectors.read(path)
     except Exception as exc:  # noqa: BLE001 - a checked file that does not parse is corruption
         if not folder.is_dir():
             raise Vanished(str(folder)) from None

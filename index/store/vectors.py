@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from index.store.index_spool import IvfSpool, SpooledFile, write_flat
+from index.store.index_spool import IvfSpool, LayoutError, SpooledFile, write_flat
+from index.store.vector_file import VectorFileRows
 
 FLAT_LIMIT = 200_000
 """Sentence vectors up to which the index is exact (Flat)."""
@@ -151,25 +152,31 @@ class FaissVectors:
     def __init__(self, index: Any) -> None:
         self._index = index
         self._spool: SpooledFile | None = None
+        self._disk: tuple[VectorFileRows, Path] | None = None
         self._shape = (0, 0, "")
-        """Size, dimension and kind of a spooled index (known without reading it)."""
+        """Size, dimension and kind of a spooled or on-disk index (known without reading it)."""
 
     @property
     def index(self) -> Any:
         """The FAISS index itself (Flat or IVF with a direct map)."""
         if self._index is None:
-            if self._spool is None:
+            if self._spool is not None:
+                self._index = _faiss().deserialize_index(np.frombuffer(self._spool.read_all(), dtype=np.uint8))
+            elif self._disk is not None:
+                self._index = FaissVectors.read(self._disk[1]).index
+            else:
                 raise ValueError("this vector index was closed before it was read")
-            self._index = _faiss().deserialize_index(np.frombuffer(self._spool.read_all(), dtype=np.uint8))
-            self._spool.close()
-            self._spool = None
+            self.close()
         return self._index
 
     def close(self) -> None:
-        """Let go of a spooled index's temporary file (once written, or when the build is abandoned)."""
+        """Let go of a spooled index's temporary file or an on-disk index's file (once written or read)."""
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+        if self._disk is not None:
+            self._disk[0].close()
+            self._disk = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, dim: int, *, flat_limit: int | None = None) -> FaissVectors:
@@ -213,6 +220,20 @@ class FaissVectors:
         if index.metric_type != faiss.METRIC_INNER_PRODUCT:
             raise ValueError("not an inner-product index")
         return cls(index)
+
+    @classmethod
+    def on_disk(cls, path: Path) -> FaissVectors:
+        """The index file at ``path`` (checked beforehand), its rows read straight from the file when
+        read in order (:meth:`rows_between`, what a rebuild does); the index itself is read into memory
+        only if something searches it. A file of another layout is read into memory at once."""
+        try:
+            rows = VectorFileRows(path)
+        except LayoutError:
+            return cls.read(path)
+        out = cls(None)
+        out._disk = (rows, path)
+        out._shape = (rows.size, rows.dim, rows.kind)
+        return out
 
     def to_bytes(self) -> bytes:
         """The index serialised, as :meth:`from_bytes` reads it."""
@@ -298,6 +319,8 @@ class FaissVectors:
         stop = min(stop, self.size)
         if stop <= start:
             return np.zeros((0, self.dim), np.float32)
+        if self._index is None and self._disk is not None:
+            return self._disk[0].rows_between(start, stop)
         self._direct_map()
         return np.ascontiguousarray(self.index.reconstruct_n(start, stop - start), dtype=np.float32)
 
