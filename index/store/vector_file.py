@@ -27,6 +27,14 @@ class VectorFileRows:
     """Rows of the Flat or IVF-fp16 index file at ``path`` (checked beforehand), read on demand."""
 
     def __init__(self, path: Path) -> None:
+        self.dim = self.size = 0
+        self.kind = ""
+        self._code_size = 0
+        self._centroids: np.ndarray = np.zeros((0, 0), np.float32)
+        self._map: np.ndarray = np.zeros(0, np.int64)
+        """Each row's ``list << 32 | offset``."""
+        self._list_at: np.ndarray = np.zeros(0, np.int64)
+        """Where each list's codes start in the file."""
         self._fd = -1
         self._fd = os.open(path, os.O_RDONLY)
         try:
@@ -42,8 +50,11 @@ class VectorFileRows:
         return raw
 
     def _parse(self, file_size: int) -> None:
+        self._data_at: int | None = None
+        """Where a Flat file's vectors start (None: IVF)."""
         head = self._read(0, _HEADER)
-        fourcc, self.dim, self.size = head[:4], *struct.unpack("<iq", head[4:16])
+        fourcc = head[:4]
+        self.dim, self.size = (int(v) for v in struct.unpack("<iq", head[4:16]))
         if struct.unpack("<i", head[_HEADER - 4 : _HEADER])[0] != 0:
             raise LayoutError("not an inner-product index")
         if fourcc == b"IxFI":
@@ -95,7 +106,7 @@ class VectorFileRows:
         if int(sizes.sum()) != self.size or at + int((sizes * (code_size + 8)).sum()) != file_size:
             raise LayoutError("lists that hold every row")
         self._code_size = int(code_size)
-        self.kind, self._data_at = f"IVF{nlist},SQfp16 (nprobe {nprobe})", None
+        self.kind = f"IVF{nlist},SQfp16 (nprobe {nprobe})"
 
     def rows_between(self, start: int, stop: int) -> np.ndarray:
         """The vectors of rows ``start`` to ``stop`` (exclusive), in row order (float32)."""
@@ -110,7 +121,8 @@ class VectorFileRows:
         places = (self._list_at[lists] + offsets * self._code_size).tolist()
         raw = b"".join(self._read(place, self._code_size) for place in places)
         codes = np.frombuffer(raw, dtype="<f2").reshape(stop - start, self.dim)
-        return codes.astype(np.float32) + self._centroids[lists]
+        rows: np.ndarray = codes.astype(np.float32) + self._centroids[lists]
+        return rows
 
     def close(self) -> None:
         if self._fd >= 0:
