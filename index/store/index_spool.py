@@ -28,7 +28,7 @@ from typing import IO
 
 import numpy as np
 
-_HEADER = 4 + 4 + 8 + 8 + 8 + 1 + 4
+HEADER_BYTES = 4 + 4 + 8 + 8 + 8 + 1 + 4
 """fourcc, d, ntotal, two unused fields, is_trained, metric type (inner product: no metric argument)."""
 _NTOTAL = slice(8, 16)
 _DIRECT_MAP_ARRAY = 1
@@ -51,9 +51,9 @@ def _expect(ok: bool, what: str) -> None:
 
 def write_flat(template: bytes, blocks: Iterable[np.ndarray], n: int, dim: int, out: IO[bytes]) -> None:
     """Write a Flat index of ``n`` vectors, given a block at a time, after ``template`` (the empty index)."""
-    _expect(template[:4] == b"IxFI" and len(template) == _HEADER + 8, "Flat header")
+    _expect(template[:4] == b"IxFI" and len(template) == HEADER_BYTES + 8, "Flat header")
     _expect(template[_NTOTAL] == bytes(8) and template[-8:] == bytes(8), "an empty Flat index")
-    out.write(template[:8] + struct.pack("<q", n) + template[16:_HEADER] + _u64(n * dim))
+    out.write(template[:8] + struct.pack("<q", n) + template[16:HEADER_BYTES] + _u64(n * dim))
     written = 0
     for block in blocks:
         out.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
@@ -70,10 +70,10 @@ class IvfSpool:
     """
 
     def __init__(self, template: bytes, quantizer: bytes, nlist: int, code_size: int, directory: Path | None) -> None:
-        self._map_at = _HEADER + 16 + len(quantizer)
+        self._map_at = HEADER_BYTES + 16 + len(quantizer)
         _expect(template[:4] == b"IwSq" and template[_NTOTAL] == bytes(8), "an empty IVF scalar-quantizer index")
-        _expect(template[_HEADER : _HEADER + 8] == _u64(nlist), "nlist")
-        _expect(template[_HEADER + 16 : self._map_at] == quantizer, "the quantizer")
+        _expect(template[HEADER_BYTES : HEADER_BYTES + 8] == _u64(nlist), "nlist")
+        _expect(template[HEADER_BYTES + 16 : self._map_at] == quantizer, "the quantizer")
         _expect(template[self._map_at : self._map_at + 9] == bytes(9), "an empty direct map")
         empty_lists = b"ilar" + _u64(nlist) + _u64(code_size) + b"sprs" + _u64(0)
         _expect(template.endswith(empty_lists), "empty inverted lists at the end")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store.index_spool import _HEADER, LayoutError
+from index.store.index_spool import HEADER_BYTES, LayoutError
 
 _QT_FP16 = 4
 """``ScalarQuantizer::QT_fp16``."""
@@ -35,7 +35,7 @@ class VectorFileRows:
         """Each row's ``list << 32 | offset``."""
         self._list_at: np.ndarray = np.zeros(0, np.int64)
         """Where each list's codes start in the file."""
-        self._fd = -1
+        self._fd = -1  # what close() sees if the open fails
         self._fd = os.open(path, os.O_RDONLY)
         try:
             self._parse(os.fstat(self._fd).st_size)
@@ -52,30 +52,30 @@ class VectorFileRows:
     def _parse(self, file_size: int) -> None:
         self._data_at: int | None = None
         """Where a Flat file's vectors start (None: IVF)."""
-        head = self._read(0, _HEADER)
+        head = self._read(0, HEADER_BYTES)
         fourcc = head[:4]
         self.dim, self.size = (int(v) for v in struct.unpack("<iq", head[4:16]))
-        if struct.unpack("<i", head[_HEADER - 4 : _HEADER])[0] != 0:
+        if struct.unpack("<i", head[HEADER_BYTES - 4 : HEADER_BYTES])[0] != 0:
             raise LayoutError("not an inner-product index")
         if fourcc == b"IxFI":
-            (count,) = struct.unpack("<Q", self._read(_HEADER, 8))
-            if count != self.size * self.dim or _HEADER + 8 + 4 * count != file_size:
+            (count,) = struct.unpack("<Q", self._read(HEADER_BYTES, 8))
+            if count != self.size * self.dim or HEADER_BYTES + 8 + 4 * count != file_size:
                 raise LayoutError("a Flat index of another size")
-            self.kind, self._data_at = "Flat", _HEADER + 8
+            self.kind, self._data_at = "Flat", HEADER_BYTES + 8
             return
         if fourcc != b"IwSq":
             raise LayoutError(f"an index of type {fourcc!r}")
-        at = _HEADER
+        at = HEADER_BYTES
         nlist, nprobe = struct.unpack("<QQ", self._read(at, 16))
         at += 16
-        q_head = self._read(at, _HEADER + 8)  # the quantizer: a Flat index of the centroids
+        q_head = self._read(at, HEADER_BYTES + 8)  # the quantizer: a Flat index of the centroids
         if q_head[:4] != b"IxFI" or struct.unpack("<iq", q_head[4:16]) != (self.dim, nlist):
             raise LayoutError("the quantizer")
-        if struct.unpack("<Q", q_head[_HEADER:])[0] != nlist * self.dim:
+        if struct.unpack("<Q", q_head[HEADER_BYTES:])[0] != nlist * self.dim:
             raise LayoutError("the centroids")
-        self._centroids = np.frombuffer(self._read(at + _HEADER + 8, 4 * nlist * self.dim), dtype="<f4")
+        self._centroids = np.frombuffer(self._read(at + HEADER_BYTES + 8, 4 * nlist * self.dim), dtype="<f4")
         self._centroids = self._centroids.reshape(int(nlist), self.dim)
-        at += _HEADER + 8 + 4 * nlist * self.dim
+        at += HEADER_BYTES + 8 + 4 * nlist * self.dim
         kind, count = struct.unpack("<bQ", self._read(at, 9))
         if kind != 1 or count != self.size:
             raise LayoutError("a direct map array of every row")
