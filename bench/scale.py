@@ -31,7 +31,7 @@ def real_vectors(index_dir: Path) -> np.ndarray:
     from index.store.vectors import FaissVectors
 
     name = (index_dir / "CURRENT").read_text(encoding="ascii").strip().split()[0]
-    return FaissVectors.from_bytes((index_dir / name / "sentences.faiss").read_bytes()).all()
+    return FaissVectors.read(index_dir / name / "sentences.faiss").all()
 
 
 class Generator:

@@ -13,7 +13,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol, TextIO
@@ -213,14 +212,7 @@ def update_index(
             report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
             report.seconds = time.monotonic() - started
             return report
-        with _working_files_in(index_dir):
-            data = assemble(kept, old, embedder, params or ChunkParams(), progress, report, cache_dir=index_dir)
-        if progress:
-            progress(0, 0, "writing the new generation")
-        try:
-            report.generation = store.save(index_dir, data)
-        finally:
-            release(data)
+        data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
         EmbedCache.remove(index_dir)
         report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         report.seconds = time.monotonic() - started
@@ -288,12 +280,7 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
             drop = set(removed)
             kept: list[tuple[Article, str, int | None]] = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
             report = UpdateReport(removed=len(removed))
-            with _working_files_in(index_dir):
-                data = assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
-            try:
-                store.save(index_dir, data)
-            finally:
-                release(data)
+            _assemble_and_save(index_dir, kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
         return removed, missing
 
 
@@ -309,14 +296,31 @@ def release(data: IndexData) -> None:
         index.close()
 
 
-@contextmanager
-def _working_files_in(index_dir: Path) -> Iterator[None]:
-    """Report a failed write of the build's working files (vectors and indexes on their way to the new
-    generation) as the one-line IndexWriteError a failed save gives: the live generation is unchanged."""
+def _assemble_and_save(
+    index_dir: Path,
+    kept: Kept,
+    old: Previous | None,
+    embedder: Embedder,
+    params: ChunkParams,
+    progress: ProgressFn | None,
+    report: UpdateReport,
+) -> IndexData:
+    """:func:`assemble` (with ``index_dir`` for its working files and embedding cache) and save the
+    result as the next generation (``report.generation``); its working files are removed either way.
+
+    A failed write of the working files gives the one-line IndexWriteError a failed save gives.
+    """
     try:
-        yield
+        data = assemble(kept, old, embedder, params, progress, report, cache_dir=index_dir)
     except OSError as exc:
         raise files.write_error(exc, Path(exc.filename or index_dir), store.current_generation_or_none(index_dir)) from exc
+    if progress:
+        progress(0, 0, "writing the new generation")
+    try:
+        report.generation = store.save(index_dir, data)
+    finally:
+        release(data)
+    return data
 
 
 def _totals_if_unchanged(index_dir: Path, incoming: list[Article], embedder: Embedder) -> tuple[int, int] | None:

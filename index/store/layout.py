@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError
+from index.store.files import sha256_file
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -158,15 +159,11 @@ def check_file(folder: Path, manifest: dict[str, Any], name: str) -> Path:
     """The path of one listed file, after its size and sha256 match the manifest; read in 1 MiB blocks,
     so no copy of it is held (for files a parser then reads from the disk itself)."""
     path = _listed(folder, manifest, name)
-    digest = hashlib.sha256()
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        size, digest = path.stat().st_size, sha256_file(path)
     except OSError as exc:
         raise _unreadable(folder, path, exc) from None
-    _check(path, manifest["files"][name], size, digest.hexdigest())
+    _check(path, manifest["files"][name], size, digest)
     return path
 
 
