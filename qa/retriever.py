@@ -207,82 +207,104 @@ class Retriever:
         features[:, column["dense_rank"]] = _reciprocal_rank(rows, dense_rows)
         features[:, column["lexical_rank"]] = _reciprocal_rank(rows, lexical_rows)
         features[:, column["chunk_rank"]] = _reciprocal_rank(chunk_ids, np.asarray(chunk_rows, dtype=np.int64))
+        names = list(query.idf)
+        idf = np.array(list(query.idf.values()), dtype=np.float64)
         total_idf = sum(query.idf.values()) or 1.0
         top_idf = max(query.idf.values(), default=0.0) or 1.0
         focus_terms = terms(query.focus)
         own_terms = set(focus_terms) - _QUESTION_TERMS
+        salient = np.array([t in own_terms for t in names], dtype=bool)
+        holders = [self.data.sentence_bm25.rows_with(t) for t in names]
+        held_articles, article_at = np.unique(articles, return_inverse=True)
+        counts = self._article_term_counts(holders, held_articles)
+        local = self._local_weights(held_articles, idf, counts)[article_at]
+        own, context = self._query_terms_held(rows, holders)
+        context |= self._title_holds(held_articles, names)[article_at]
+        features[:, column["coverage"]] = _in_order_sum(np.where(own, idf, 0.0)) / total_idf
+        features[:, column["coverage_context"]] = _in_order_sum(np.where(context, idf, 0.0)) / total_idf
+        in_article = _in_order_sum(local)
+        held_local = _in_order_sum(np.where(own, local, 0.0))
+        features[:, column["coverage_local"]] = np.divide(
+            held_local, in_article, out=np.zeros(len(rows)), where=in_article > 0
+        )
+        features[:, column["missing_salient"]] = _largest(np.where(salient & ~context, idf, -np.inf)) / top_idf
+        absent = salient & (counts[article_at] == 0)
+        features[:, column["missing_article"]] = _largest(np.where(absent, idf, -np.inf)) / top_idf
         query_bigrams = _bigrams(focus_terms)
+        column_of = {t: i for i, t in enumerate(names)}
+        pairs = [(column_of[a], column_of[b]) for a, b in query_bigrams if a in column_of and b in column_of]
+        may_hold_bigram = np.zeros(len(rows), dtype=bool)  # both words of one query bigram held, else none can match
+        for i, j in pairs:
+            may_hold_bigram |= own[:, i] & own[:, j]
         answer_type = question_type(query.focus)
-        holders = {t: self.data.sentence_bm25.rows_with(t) for t in query.idf}
-        counts = self._article_term_counts(holders, np.unique(articles))
-        local = {a: self._local_weights(a, query, in_article) for a, in_article in counts.items()}
-        held = self._query_terms_held(rows, holders)
         for n, row in enumerate(rows.tolist()):
-            own = held[row]
-            context = own | self._context_terms(row, held)
-            features[n, column["coverage"]] = sum(w for t, w in query.idf.items() if t in own) / total_idf
-            features[n, column["coverage_context"]] = sum(w for t, w in query.idf.items() if t in context) / total_idf
-            weights = local[int(articles[n])]
-            in_article = sum(weights.values())
-            if in_article > 0:
-                features[n, column["coverage_local"]] = sum(w for t, w in weights.items() if t in own) / in_article
-            missing = [w for t, w in query.idf.items() if t in own_terms and t not in context]
-            features[n, column["missing_salient"]] = max(missing, default=0.0) / top_idf
-            article_counts = counts[int(articles[n])]
-            absent = [w for t, w in query.idf.items() if t in own_terms and not article_counts.get(t)]
-            features[n, column["missing_article"]] = max(absent, default=0.0) / top_idf
-            features[n, column["withheld"]] = 1.0 if _WITHHELD.search(data.sentence_text(row)) else 0.0
-            if query_bigrams and any(a in own and b in own for a, b in query_bigrams):  # else none can match
+            text = data.sentence_text(row)
+            features[n, column["withheld"]] = 1.0 if _WITHHELD.search(text) else 0.0
+            if may_hold_bigram[n]:
                 features[n, column["bigrams"]] = len(query_bigrams & _bigrams(self._terms(row))) / len(query_bigrams)
             if answer_type:
-                features[n, column["type_match"]] = type_match(answer_type, data.sentence_text(row), query.focus)
+                features[n, column["type_match"]] = type_match(answer_type, text, query.focus)
         return features
 
-    def _local_weights(self, article: int, query: Query, counts: dict[str, int]) -> dict[str, float]:
-        """Weight of each query term found in ``article``: global IDF times IDF among its sentences.
+    def _local_weights(self, articles: np.ndarray, idf: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Weight of each query term in each of ``articles``: global IDF times IDF among its sentences.
 
         Terms on every line of the article (its topic: "Fresno", "Guard") count little; terms
         only some sentences hold ("spokeswoman", "previous record") pick the answer out. Terms the
         article lacks keep the highest weight, so they count against all of its sentences.
+        Returns float64 ``(len(articles), len(idf))``.
         """
-        n = int(self._article_rows[article + 1] - self._article_rows[article]) if self._article_rows is not None else 0
-        return {t: w * float(np.log((n + 1) / (counts.get(t, 0) + 0.5))) for t, w in query.idf.items()}
+        if self._article_rows is None:
+            sizes = np.zeros(len(articles), dtype=np.int64)
+        else:
+            sizes = (self._article_rows[articles + 1] - self._article_rows[articles]).astype(np.int64)
+        return idf[None, :] * np.log((sizes[:, None] + 1) / (counts + 0.5))
 
-    def _article_term_counts(self, holders: dict[str, np.ndarray], articles: np.ndarray) -> dict[int, dict[str, int]]:
-        """For each of ``articles`` (ascending rows), how many of its sentences hold each query term.
+    def _article_term_counts(self, holders: list[np.ndarray], articles: np.ndarray) -> np.ndarray:
+        """How many sentences of each of ``articles`` (ascending rows) hold each query term:
+        int64 ``(len(articles), len(holders))``.
 
         ``holders`` are the query terms' postings (:meth:`LexicalSearch.rows_with`), which the index
         stores already: the cost follows the terms' document frequencies, not the articles' length.
         """
-        counts: dict[int, dict[str, int]] = {int(a): {} for a in articles}
+        counts = np.zeros((len(articles), len(holders)), dtype=np.int64)
         if len(articles) == 0:
             return counts
         article_of = self.data.sentences[:, 0]
-        for term, rows in holders.items():
+        for i, rows in enumerate(holders):
             holding = article_of[rows]
             at = np.searchsorted(articles, holding)
             inside = at < len(articles)
             inside[inside] = articles[at[inside]] == holding[inside]
-            found = np.bincount(at[inside], minlength=len(articles))
-            for k in np.flatnonzero(found).tolist():
-                counts[int(articles[k])][term] = int(found[k])
+            counts[:, i] = np.bincount(at[inside], minlength=len(articles))
         return counts
 
-    def _query_terms_held(self, rows: np.ndarray, holders: dict[str, np.ndarray]) -> dict[int, frozenset[str]]:
-        """Which query terms each of ``rows`` and its neighbours holds, read from the postings
-        (no sentence is tokenised: the postings hold exactly the terms :func:`terms` gives)."""
+    def _query_terms_held(self, rows: np.ndarray, holders: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Which query terms each of ``rows`` holds, and which it or a neighbour in its article holds:
+        two bool ``(len(rows), len(holders))``, read from the postings (no sentence is tokenised:
+        the postings hold exactly the terms :func:`terms` gives)."""
         n = len(self.data.sentences)
-        universe = np.unique(np.clip(np.concatenate([rows - 1, rows, rows + 1]), 0, max(n - 1, 0)))
-        present = np.zeros((len(universe), len(holders)), dtype=bool)
-        for i, postings in enumerate(holders.values()):
+        article_of = self.data.sentences[:, 0]
+        around = np.stack([rows - 1, rows, rows + 1])
+        inside = (around >= 0) & (around < n)
+        clipped = np.clip(around, 0, max(n - 1, 0))
+        inside &= article_of[clipped] == article_of[rows][None, :]
+        present = np.zeros((3, len(rows), len(holders)), dtype=bool)
+        for i, postings in enumerate(holders):
             if len(postings):
-                at = np.minimum(np.searchsorted(postings, universe), len(postings) - 1)
-                present[:, i] = postings[at] == universe
-        names = list(holders)
-        return {
-            row: frozenset(t for t, here in zip(names, flags, strict=True) if here)
-            for row, flags in zip(universe.tolist(), present.tolist(), strict=True)
-        }
+                at = np.minimum(np.searchsorted(postings, clipped), len(postings) - 1)
+                present[:, :, i] = (postings[at] == clipped) & inside
+        return present[1].copy(), np.logical_or.reduce(present, axis=0)
+
+    def _title_holds(self, articles: np.ndarray, names: list[str]) -> np.ndarray:
+        """Which of the query terms ``names`` each of ``articles``' titles holds: bool ``(len(articles), len(names))``."""
+        holds = np.zeros((len(articles), len(names)), dtype=bool)
+        for a, article in enumerate(articles.tolist()):
+            title = self._title_terms.get(article)
+            if title is None:
+                title = self._title_terms.setdefault(article, frozenset(terms(self.data.articles[article].title)))
+            holds[a] = [t in title for t in names]
+        return holds
 
     def _terms(self, row: int) -> tuple[str, ...]:
         cached = self._sentence_terms.get(row)
@@ -291,19 +313,6 @@ class Retriever:
             if len(self._sentence_terms) < 200_000:
                 self._sentence_terms[row] = cached
         return cached
-
-    def _context_terms(self, row: int, held: dict[int, frozenset[str]]) -> frozenset[str]:
-        """The terms of the article's title and the query terms ``held`` by the sentences either side (same article)."""
-        data = self.data
-        article = int(data.sentences[row, 0])
-        title = self._title_terms.get(article)
-        if title is None:
-            title = self._title_terms.setdefault(article, frozenset(terms(data.articles[article].title)))
-        context: set[str] = set(title)
-        for neighbour in (row - 1, row + 1):
-            if 0 <= neighbour < len(data.sentences) and int(data.sentences[neighbour, 0]) == article:
-                context.update(held[neighbour])
-        return frozenset(context)
 
 
 def _dense(
@@ -338,6 +347,21 @@ def _reciprocal_rank(rows: np.ndarray, ranked: np.ndarray) -> np.ndarray:
     """1 / log2(rank + 2) of each row in ``ranked`` (0 when absent), as in DCG discounts."""
     position = {int(r): k for k, r in enumerate(ranked.tolist())}
     return np.array([1.0 / np.log2(position[r] + 2) if r in position else 0.0 for r in rows.tolist()], np.float32)
+
+
+def _in_order_sum(values: np.ndarray) -> np.ndarray:
+    """Row sums of a 2-d float64 array added left to right, as Python's ``sum`` adds them (bit for bit)."""
+    if values.shape[1] == 0:
+        return np.zeros(len(values))
+    return np.cumsum(values, axis=1)[:, -1]
+
+
+def _largest(values: np.ndarray) -> np.ndarray:
+    """Row maxima of a 2-d array, 0.0 where a row is empty or all ``-inf``."""
+    if values.shape[1] == 0:
+        return np.zeros(len(values))
+    top = values.max(axis=1)
+    return np.where(np.isneginf(top), 0.0, top)
 
 
 def _bigrams(sequence: tuple[str, ...] | list[str]) -> frozenset[tuple[str, str]]:
