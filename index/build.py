@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import numpy as np
 
 from index import store
 from index.chunking import ChunkParams, chunk_sentences
+from index.digest_table import DIGEST_BYTES, DigestTable
 from index.embed.embedder import Embedder, embed_batches, end_batches
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoArticlesError
 from index.ingest.articles import ACCEPTED_SUFFIXES, load_paths
@@ -510,7 +512,7 @@ def _split_and_count(texts: list[str], embedder: Embedder) -> list[SplitArticle]
 
 def sentence_digest(text: str) -> bytes:
     """A 16-byte digest naming a sentence's exact text (identical texts get one vector)."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
 
 
 class _WindowedEncoder:
@@ -542,17 +544,17 @@ class _WindowedEncoder:
         self._spill_failed = False
         self._parts: list[np.ndarray | tuple[int, int]] = []
         """Each window's vectors: kept in memory, or ``(offset, rows)`` in the spill file."""
-        self._keys: list[bytes] = []
-        """Digest of each text embedded or queued in this run, in embedding order."""
-        self._slot: dict[bytes, int] = {}
+        self._keys = bytearray()
+        """Digest of each text embedded or queued in this run, in embedding order (16 bytes each)."""
+        self._slot = DigestTable(self.known.keys, -1 - np.arange(len(self.known.keys), dtype=np.int64))
         """Digest -> its row among this run's embedded texts (``>= 0``) or ``-1 - row`` in ``known``."""
-        self._order: list[int] = []
+        self._order = array("q")
         """For each text added, its slot."""
 
     @property
     def embedded(self) -> int:
         """Distinct texts embedded (or queued) in this run."""
-        return len(self._keys)
+        return len(self._keys) // DIGEST_BYTES
 
     def add(self, texts: list[str], counts: list[int]) -> tuple[int, int]:
         """Queue ``texts``; returns their ``(start, stop)`` in the final vector array."""
@@ -561,15 +563,11 @@ class _WindowedEncoder:
             key = sentence_digest(text)
             slot = self._slot.get(key)
             if slot is None:
-                row = self.known.rows.get(key)
-                if row is not None:
-                    slot = -1 - row
-                else:
-                    slot = len(self._keys)
-                    self._keys.append(key)
-                    self._texts.append(text)
-                    self._counts.append(count)
-                self._slot[key] = slot
+                slot = self.embedded
+                self._keys += key
+                self._texts.append(text)
+                self._counts.append(count)
+                self._slot.put(key, slot)
             self._order.append(slot)
         self.flushed = len(self._texts) >= self.window
         if self.flushed:
@@ -584,7 +582,7 @@ class _WindowedEncoder:
         self._flush()
         end_batches(self.embedder)
         rows = EmbeddedRows(
-            np.asarray(self._order, dtype=np.int64), self.known.vectors, self._parts, self._spill, self.embedder.dim
+            np.frombuffer(self._order, dtype=np.int64).copy(), self.known.vectors, self._parts, self._spill, self.embedder.dim
         )
         self._spill, self._parts = None, []
         return rows
@@ -602,7 +600,8 @@ class _WindowedEncoder:
         """The vectors embedded so far (with those it was given), to keep when the run is cut short."""
         parts = [window_rows(part, self._spill, self.embedder.dim) for part in self._parts]
         fresh = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
-        return self.known.extended(self._keys[: len(fresh)], fresh)
+        keys = np.frombuffer(bytes(self._keys[: len(fresh) * DIGEST_BYTES]), dtype=f"S{DIGEST_BYTES}")
+        return self.known.extended(keys, fresh)
 
     def _flush(self) -> None:
         if not self._texts:
@@ -644,20 +643,15 @@ class EmbedCache:
     keys: np.ndarray
     """``S16`` digests, one per vector."""
     vectors: np.ndarray
-    rows: dict[bytes, int] = field(default_factory=dict)
 
     FOLDER = ".embed-cache"
-
-    def __post_init__(self) -> None:
-        if not self.rows:
-            self.rows = {bytes(k): i for i, k in enumerate(self.keys.tolist())}
 
     @classmethod
     def empty(cls, dim: int) -> EmbedCache:
         return cls(np.zeros(0, "S16"), np.zeros((0, dim), np.float32))
 
-    def extended(self, keys: list[bytes], vectors: np.ndarray) -> EmbedCache:
-        """This cache plus ``vectors`` under ``keys``."""
+    def extended(self, keys: np.ndarray | list[bytes], vectors: np.ndarray) -> EmbedCache:
+        """This cache plus ``vectors`` under ``keys`` (16-byte digests)."""
         return EmbedCache(
             np.concatenate([self.keys, np.array(keys, dtype="S16")]), np.concatenate([self.vectors, vectors])
         )
