@@ -80,7 +80,7 @@ def collapse(
     """
     picks: list[Pick] = []
     by_text: dict[str, Pick] = {}
-    folded: list[tuple[Pick, frozenset[str], int]] = []  # pick, its word set, its article row
+    folded: list[tuple[Pick, frozenset[str], int, int]] = []  # pick, its word set, its size, its article row
     articles = data.sentences[:, 0]
     for row, score in zip((int(r) for r in rows), (float(s) for s in scores), strict=True):
         key, word_set = finder.sentence_words(data, row)
@@ -97,18 +97,19 @@ def collapse(
         pick = Pick(row, score, [])
         picks.append(pick)
         by_text[key] = pick
-        folded.append((pick, word_set, article))
+        if len(word_set) >= MIN_SENTENCE_WORDS:  # a shorter sentence is no one's near copy
+            folded.append((pick, word_set, len(word_set), article))
     return picks
 
 
 def _near_copy(
-    own: frozenset[str], article: int, folded: list[tuple[Pick, frozenset[str], int]], finder: CopyFinder
+    own: frozenset[str], article: int, folded: list[tuple[Pick, frozenset[str], int, int]], finder: CopyFinder
 ) -> Pick | None:
-    for pick, other, other_article in folded:
-        if other_article == article or len(other) < MIN_SENTENCE_WORDS:
-            continue
-        if min(len(own), len(other)) < SENTENCE_JACCARD * max(len(own), len(other)):
+    size = len(own)
+    for pick, other, other_size, other_article in folded:
+        if other_article == article or min(size, other_size) < SENTENCE_JACCARD * max(size, other_size):
             continue  # the overlap over the union is at most the smaller over the larger
-        if len(own & other) / len(own | other) >= SENTENCE_JACCARD and finder.same_story(article, other_article):
+        shared = len(own & other)
+        if shared / (size + other_size - shared) >= SENTENCE_JACCARD and finder.same_story(article, other_article):
             return pick
     return None
