@@ -52,8 +52,11 @@ class DigestTable:
             self._merge()
 
     def _merge(self) -> None:
-        keys = np.concatenate([self._keys, np.array(list(self._recent), dtype=f"S{DIGEST_BYTES}")])
-        values = np.concatenate([self._values, np.fromiter(self._recent.values(), np.int64, len(self._recent))])
+        """Sort the recent entries and insert them into the arrays (linear in the table's size)."""
+        keys = np.array(list(self._recent), dtype=f"S{DIGEST_BYTES}")
+        values = np.fromiter(self._recent.values(), np.int64, len(self._recent))
         self._recent = {}
         order = np.argsort(keys, kind="stable")
-        self._keys, self._values = keys[order], values[order]
+        keys, values = keys[order], values[order]
+        at = np.searchsorted(self._keys, keys)
+        self._keys, self._values = np.insert(self._keys, at, keys), np.insert(self._values, at, values)
