@@ -49,6 +49,9 @@ _WITHHELD = re.compile(
     r"estimate) (were|was|has been|have been) (released|given|provided))\b",
     re.I,
 )
+_WITHHELD_HINTS = ("ecl", "not", "nown", "unclear", "no ")
+"""Every match of ``_WITHHELD`` holds one of these once lowercased (none has a letter with an odd
+case fold, such as s or k), so a sentence holding none of them is not searched."""
 _QUESTION_TERMS = frozenset(
     terms("many much long far old name named called kind type sort exact number total amount percent percentage")
 )
@@ -184,18 +187,19 @@ class Retriever:
         column = {name: i for i, name in enumerate(FEATURES)}
         n_sentences = len(data.sentences)
         articles = data.sentences[rows, 0]
-        vectors = data.sentence_vectors.vectors(rows)
-        cos = vectors @ query.vector
+        before, after = np.clip(rows - 1, 0, n_sentences - 1), np.clip(rows + 1, 0, n_sentences - 1)
+        read = data.sentence_vectors.vectors(np.concatenate([rows, before, after]))  # one read of all three
+        # each third times the query on its own, as its own array was: the same floats, bit for bit
+        sims = [read[k * len(rows) : (k + 1) * len(rows)] @ query.vector for k in range(3)]
+        cos = sims[0]
         features[:, column["cos"]] = cos
         chunk_ids = self._sentence_chunk[rows]
         chunk_vectors = data.chunk_vectors.vectors(np.maximum(chunk_ids, 0))
         features[:, column["cos_chunk"]] = np.where(chunk_ids >= 0, chunk_vectors @ query.vector, cos)
         neighbour = np.zeros(len(rows), dtype=np.float32)
-        for step in (-1, 1):
-            other = np.clip(rows + step, 0, n_sentences - 1)
+        for k, other in enumerate((before, after), start=1):
             same = (other != rows) & (data.sentences[other, 0] == articles)
-            sims = data.sentence_vectors.vectors(other) @ query.vector
-            neighbour = np.maximum(neighbour, np.where(same, sims, 0.0))
+            neighbour = np.maximum(neighbour, np.where(same, sims[k], 0.0))
         features[:, column["cos_neighbour"]] = neighbour
         best_in_article: dict[int, float] = {}
         for article, value in zip(articles.tolist(), cos.tolist(), strict=True):
@@ -239,7 +243,7 @@ class Retriever:
         answer_type = question_type(query.focus)
         for n, row in enumerate(rows.tolist()):
             text = data.sentence_text(row)
-            features[n, column["withheld"]] = 1.0 if _WITHHELD.search(text) else 0.0
+            features[n, column["withheld"]] = 1.0 if withheld(text) else 0.0
             if may_hold_bigram[n]:
                 features[n, column["bigrams"]] = len(query_bigrams & _bigrams(self._terms(row))) / len(query_bigrams)
             if answer_type:
@@ -374,6 +378,12 @@ def _top(scores: np.ndarray, depth: int) -> np.ndarray:
         return np.zeros(0, np.int64)
     top = np.argpartition(-scores, depth - 1)[:depth]
     return top[np.argsort(-scores[top], kind="stable")].astype(np.int64)
+
+
+def withheld(sentence: str) -> bool:
+    """Whether ``sentence`` says the figure or fact was withheld ("declined to say", "was not disclosed")."""
+    lowered = sentence.lower()
+    return any(hint in lowered for hint in _WITHHELD_HINTS) and _WITHHELD.search(sentence) is not None
 
 
 def question_type(question: str) -> str | None:

@@ -86,3 +86,34 @@ def test_term_features_equal_their_sentence_by_sentence_definition(
     if question.startswith("What did the teachers"):
         assert want["missing_article"].min() > 0  # "fresno" is missing everywhere: the case is exercised
         assert want["coverage_local"].max() > 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A spokeswoman DECLINED TO SAY how much was spent.",
+        "The mayor would not comment on the budget.",
+        "Police did not release the names.",
+        "The company has not disclosed the price.",
+        "Figures have not been released.",
+        "The cause was not yet made public.",
+        "The number of victims remains unknown.",
+        "Who fired first is unclear.",
+        "No details were released about the deal.",
+        "NO ESTIMATE HAS BEEN GIVEN for the repairs.",
+        "The council approved the harbor budget on Tuesday.",
+        "Nothing is known about the notes he declined.",  # hints without a match
+        "",
+    ],
+)
+def test_the_withheld_hints_never_skip_a_match(sentence: str) -> None:
+    from qa.retriever import _WITHHELD, withheld
+
+    assert withheld(sentence) == (_WITHHELD.search(sentence) is not None)
+
+
+def test_withheld_is_found_where_the_pattern_is() -> None:
+    from qa.retriever import withheld
+
+    assert withheld("A spokeswoman declined to say how the money would be spent.")
+    assert not withheld("The council approved the harbor budget after a long debate.")
