@@ -20,7 +20,8 @@ from typing import IO, Protocol, TextIO
 
 import numpy as np
 
-from index import store
+from index import article_spool, store
+from index.article_spool import ArticleSpool
 from index.chunking import ChunkParams, chunk_sentences
 from index.digest_table import DIGEST_BYTES, DigestTable
 from index.embed.embedder import Embedder, embed_batches, end_batches
@@ -49,6 +50,9 @@ SplitArticle = tuple[list[tuple[int, int]], list[int]]
 SPLIT_GROUP_CHARS = 50_000
 """Articles are split and token-counted in groups of about this much text (one tokenizer call each:
 a call per short article cost more than the counting)."""
+SPLIT_AHEAD = 8
+"""Groups split ahead of the embedding at most: enough to keep the model fed, few enough that the
+texts and spans waiting stay small (the splitter is several times faster than the model)."""
 
 
 @dataclass(slots=True)
@@ -189,7 +193,23 @@ def update_index(
     Raises NoArticlesError (nothing written) when the paths hold no readable article.
     """
     started = time.monotonic()
-    loaded = read_articles(paths, progress)
+    loaded = read_articles(paths, progress, spool_dir=_spool_dir(index_dir))
+    try:
+        return _update(index_dir, loaded, embedder, params, progress, notify, wait, started)
+    finally:
+        article_spool.close(loaded.articles)
+
+
+def _update(
+    index_dir: Path,
+    loaded: LoadResult,
+    embedder: Embedder,
+    params: ChunkParams | None,
+    progress: ProgressFn | None,
+    notify: Callable[[str], None] | None,
+    wait: float,
+    started: float,
+) -> UpdateReport:
     with store.write_lock(index_dir, wait=wait, notify=notify):
         store.remove_dead_writers_files(index_dir)
         report = UpdateReport(problems=list(loaded.problems))
@@ -197,7 +217,7 @@ def update_index(
             progress(0, 0, "checking the index")
         totals = _totals_if_unchanged(index_dir, loaded.articles, embedder)
         if totals is not None:  # the common re-index: no vectors or lexical indexes loaded at all
-            report.unchanged = len({a.id for a in loaded.articles})
+            report.unchanged = len(loaded.articles)  # their ids are unique (load_paths skips repeats)
             report.total_articles, report.total_sentences = totals
             report.seconds = time.monotonic() - started
             return report
@@ -209,58 +229,114 @@ def update_index(
             report.problems.append(Problem(damage, "the index was damaged; rebuilt from the paths given", skipped=False))
             if notify is not None:
                 notify(f"warning: {damage}; rebuilding the index from the paths given")
-        kept = plan_update(old.articles if old else [], old.hashes if old else [], loaded.articles, report)
-        if old is not None and report.added == 0 and report.updated == 0:
-            report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
-            report.seconds = time.monotonic() - started
-            return report
-        data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
+        kept = plan_update(
+            old.articles if old else [], old.hashes if old else [], loaded.articles, report, spool_dir=_spool_dir(index_dir)
+        )
+        try:
+            if old is not None and report.added == 0 and report.updated == 0:
+                report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
+                report.seconds = time.monotonic() - started
+                return report
+            data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
+            report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+        finally:
+            kept.close()
         EmbedCache.remove(index_dir)
-        report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         report.seconds = time.monotonic() - started
         return report
 
 
-def read_articles(paths: Sequence[str | Path], progress: ProgressFn | None) -> LoadResult:
-    """Every article under ``paths``; NoArticlesError (one line, the first problem) when there is none."""
-    loaded = load_paths(paths, progress=progress)
+def _spool_dir(index_dir: Path) -> Path | None:
+    """Where a build's working files go: the index folder once it exists, else the system's temporary folder."""
+    return index_dir if index_dir.is_dir() else None
+
+
+def read_articles(paths: Sequence[str | Path], progress: ProgressFn | None, *, spool_dir: Path | None = None) -> LoadResult:
+    """Every article under ``paths``, their texts waiting in a spool file in ``spool_dir`` (default: the
+    system's temporary folder; :func:`index.article_spool.close` it when done); NoArticlesError (one line,
+    the first problem) when there is none."""
+    loaded = load_paths(paths, progress=progress, into=ArticleSpool(spool_dir))
     if not loaded.articles:
+        article_spool.close(loaded.articles)
         raise NoArticlesError(no_articles_message(paths, loaded.problems))
     return loaded
 
 
-Kept = list[tuple[Article, str, int | None]]
-"""What a new generation holds: each article, its content hash, and its row in the old one (None: embed it)."""
+@dataclass(slots=True)
+class Kept:
+    """What a new generation holds, article by article: the article, its content hash, and its row in
+    the old generation (None: split and embed it). The articles are a list, or a spool of their texts
+    on the disk (:meth:`close` removes it)."""
+
+    articles: Sequence[Article]
+    hashes: list[str]
+    old_rows: list[int | None]
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def close(self) -> None:
+        article_spool.close(self.articles)
+
+    @classmethod
+    def of_old(cls, articles: Sequence[Article], hashes: Sequence[str], rows: Iterable[int]) -> Kept:
+        """The old generation's ``rows`` as they are (nothing to embed)."""
+        chosen = list(rows)
+        return cls([articles[i] for i in chosen], [hashes[i] for i in chosen], list(chosen))
 
 
-def plan_update(old_articles: Sequence[Article], old_hashes: Sequence[str], incoming: Sequence[Article],
-                report: UpdateReport) -> Kept:
-    """Old articles (replaced where an incoming one has the same id) then the new ones; counts go to ``report``."""
-    by_id = {a.id: a for a in incoming}
-    kept: Kept = []
-    for i, article in enumerate(old_articles):
-        new = by_id.pop(article.id, None)
-        if new is None:
-            kept.append((article, old_hashes[i], i))
-        elif new.content_hash == old_hashes[i]:
-            report.unchanged += 1
-            # the same content: its language as stored, told now for an index written before languages
-            known = article.language is not None
-            kept.append((article if known else with_language(new, report.problems), old_hashes[i], i))
-        else:
-            report.updated += 1
-            reuse = i if new.text_hash == article.text_hash else None
-            kept.append((with_language(new, report.problems), new.content_hash, reuse))
-    for article in by_id.values():
-        report.added += 1
-        kept.append((with_language(article, report.problems), article.content_hash, None))
+def plan_update(
+    old_articles: Sequence[Article],
+    old_hashes: Sequence[str],
+    incoming: Sequence[Article],
+    report: UpdateReport,
+    *,
+    spool_dir: Path | None = None,
+) -> Kept:
+    """Old articles (replaced where an incoming one has the same id) then the new ones; counts go to ``report``.
+
+    The kept articles' texts wait in a spool file in ``spool_dir`` (default: the system's temporary
+    folder), read one article at a time here and back as the build reaches them.
+    """
+    by_id = {a.id: i for i, a in enumerate(incoming)}
+    spool = ArticleSpool(spool_dir)
+    kept = Kept(spool, [], [])
+
+    def keep(article: Article, digest: str, row: int | None) -> None:
+        spool.append(article)
+        kept.hashes.append(digest)
+        kept.old_rows.append(row)
+
+    try:
+        for i, article in enumerate(old_articles):
+            at = by_id.pop(article.id, None)
+            if at is None:
+                keep(article, old_hashes[i], i)
+                continue
+            new = incoming[at]
+            if new.content_hash == old_hashes[i]:
+                report.unchanged += 1
+                # the same content: its language as stored, told now for an index written before languages
+                known = article.language is not None
+                keep(article if known else with_language(new, report.problems), old_hashes[i], i)
+            else:
+                report.updated += 1
+                reuse = i if new.text_hash == article.text_hash else None
+                keep(with_language(new, report.problems), new.content_hash, reuse)
+        for at in by_id.values():
+            article = incoming[at]
+            report.added += 1
+            keep(with_language(article, report.problems), article.content_hash, None)
+    except BaseException:
+        kept.close()
+        raise
     return kept
 
 
 class Previous(Protocol):
     """What :func:`assemble` reads from the generation before (local files or a database)."""
 
-    articles: list[Article]
+    articles: Sequence[Article]
     sentences: np.ndarray
     chunks: np.ndarray
 
@@ -280,7 +356,7 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
         missing = [i for i in wanted if i not in present]
         if removed:
             drop = set(removed)
-            kept: list[tuple[Article, str, int | None]] = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
+            kept = Kept.of_old(old.articles, old.hashes, (i for i, a in enumerate(old.articles) if a.id not in drop))
             report = UpdateReport(removed=len(removed))
             _assemble_and_save(index_dir, kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
         return removed, missing
@@ -325,7 +401,7 @@ def _assemble_and_save(
     return data
 
 
-def _totals_if_unchanged(index_dir: Path, incoming: list[Article], embedder: Embedder) -> tuple[int, int] | None:
+def _totals_if_unchanged(index_dir: Path, incoming: Sequence[Article], embedder: Embedder) -> tuple[int, int] | None:
     """``(articles, sentences)`` of the index when it already holds every incoming article as it is.
 
     Reads the article list only (all files still checksummed); a damaged index returns None so
@@ -379,7 +455,8 @@ def assemble(
     known = EmbedCache.load(cache_dir, embedder.fingerprint, embedder.dim) if cache_dir is not None else None
     spill_dir = cache_dir if cache_dir is not None and cache_dir.is_dir() else None  # else the system's temp folder
     encoder = _WindowedEncoder(embedder, known=known, spill_dir=spill_dir)
-    new_rows = [row for row, (_, _, old_row) in enumerate(kept) if old_row is None or old is None]
+    articles = kept.articles
+    new_rows = [row for row, old_row in enumerate(kept.old_rows) if old_row is None or old is None]
     offset = 0
     if old is not None:  # rows are stored article by article: each old article's rows are one slice
         sentence_at = np.searchsorted(old.sentences[:, 0], np.arange(len(old.articles) + 1))
@@ -388,11 +465,10 @@ def assemble(
         progress(0, len(new_rows), "splitting and embedding articles")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-split")
     try:
-        pending: dict[int, tuple[Future[list[SplitArticle]], int]] = {}  # row -> (its group, place in it)
-        for group in _groups(new_rows, [len(kept[row][0].text) for row in new_rows]):
-            future = pool.submit(_split_and_count, [kept[row][0].text for row in group], embedder)
-            pending.update({row: (future, k) for k, row in enumerate(group)})
-        for row, (article, _digest, old_row) in enumerate(kept):
+        # the splitter reads the texts itself, at most SPLIT_AHEAD groups ahead of the embedding, so
+        # neither the texts nor their sentence spans pile up in memory while the model works
+        ahead = _SplitAhead(pool, articles, new_rows, embedder)
+        for row, old_row in enumerate(kept.old_rows):
             if old_row is not None and old is not None:
                 first_old, stop_old = int(sentence_at[old_row]), int(sentence_at[old_row + 1])
                 sents = old.sentences[first_old:stop_old].copy()
@@ -402,16 +478,16 @@ def assemble(
                 chunks[:, 1:] += offset - first_old
                 vector_parts.append((True, first_old, stop_old))
             else:
-                future, k = pending.pop(row)
-                spans, counts = future.result()[k]
-                texts = [article.text[s:e] for s, e in spans]
+                spans, counts = ahead.take(row)
+                text = articles[row].text
+                texts = [text[s:e] for s, e in spans]
                 sents = np.array([(row, s, e, c) for (s, e), c in zip(spans, counts, strict=True)], dtype=np.int32)
                 sents = sents.reshape(-1, 4)
                 windows = chunk_sentences(counts, params)
                 chunks = np.array([(row, offset + a, offset + b) for a, b in windows], dtype=np.int32).reshape(-1, 3)
                 vector_parts.append((False, *encoder.add(texts, counts)))
                 if progress and encoder.flushed:
-                    progress(len(new_rows) - len(pending), len(new_rows), "splitting and embedding articles")
+                    progress(ahead.taken, len(new_rows), "splitting and embedding articles")
             sentence_rows.append(sents)
             chunk_rows.append(chunks)
             offset += len(sents)
@@ -449,7 +525,6 @@ def assemble(
         )
     finally:
         chunk_vectors.close()
-    articles = [a for a, _, _ in kept]
     sentence_texts = (articles[a].text[s:e] for a, s, e, _ in _rows_of(sentences))  # made one at a time
     starts, ends = sentences[:, 1], sentences[:, 2]
     chunk_texts = (
@@ -460,7 +535,7 @@ def assemble(
         model=model_info(embedder),
         chunk_params=params.as_dict(),
         articles=articles,
-        hashes=[h for _, h, _ in kept],
+        hashes=list(kept.hashes),
         sentences=sentences,
         chunks=chunks,
         sentence_vectors=sentence_index,
@@ -496,6 +571,45 @@ def _groups(rows: list[int], sizes: list[int], chars: int = SPLIT_GROUP_CHARS) -
         groups[-1].append(row)
         total += size
     return groups
+
+
+class _SplitAhead:
+    """The new articles split and token-counted in a background thread, in groups, in row order, at
+    most :data:`SPLIT_AHEAD` groups ahead of what :meth:`take` has asked for."""
+
+    def __init__(self, pool: ThreadPoolExecutor, articles: Sequence[Article], rows: list[int], embedder: Embedder) -> None:
+        self._pool, self._articles, self._embedder = pool, articles, embedder
+        self._groups = enumerate(_groups(rows, [article_spool.text_length(articles, row) for row in rows], SPLIT_GROUP_CHARS))
+        self._pending: dict[int, tuple[Future[list[SplitArticle]], int, int]] = {}
+        """Row -> its group's future, its place in the group, the group's number."""
+        self._left: dict[int, int] = {}
+        """Group number -> rows of it not taken yet (groups submitted and not used up)."""
+        self.taken = 0
+        """Articles handed out so far."""
+        self._top_up()
+
+    def take(self, row: int) -> SplitArticle:
+        """Sentence spans and token counts of article ``row`` (rows are taken in the order given)."""
+        future, k, group = self._pending.pop(row)
+        split = future.result()[k]
+        self.taken += 1
+        self._left[group] -= 1
+        if not self._left[group]:
+            del self._left[group]
+            self._top_up()
+        return split
+
+    def _top_up(self) -> None:
+        while len(self._left) < SPLIT_AHEAD:
+            number, rows = next(self._groups, (-1, []))
+            if not rows:
+                return
+            future = self._pool.submit(self._split, rows)
+            self._left[number] = len(rows)
+            self._pending.update({row: (future, k, number) for k, row in enumerate(rows)})
+
+    def _split(self, rows: list[int]) -> list[SplitArticle]:
+        return _split_and_count([self._articles[row].text for row in rows], self._embedder)
 
 
 def _split_and_count(texts: list[str], embedder: Embedder) -> list[SplitArticle]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -71,7 +72,8 @@ class Problem:
 class LoadResult:
     """Articles read from some paths, and what was skipped."""
 
-    articles: list[Article] = field(default_factory=list)
+    articles: Sequence[Article] = field(default_factory=list)
+    """A list, or an :class:`index.article_spool.ArticleSpool` holding the texts on the disk."""
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     """Files read (including those that yielded problems)."""

@@ -89,7 +89,7 @@ class IndexView(Protocol):
         ...
 
     @property
-    def articles(self) -> list[Article]:
+    def articles(self) -> Sequence[Article]:
         """The catalogue: every article, in row order."""
         ...
 
@@ -137,7 +137,7 @@ class CatalogueTexts:
     ``sentences`` and ``chunks`` (a mixin shared by the local files and the database)."""
 
     __slots__ = ()
-    articles: list[Article]
+    articles: Sequence[Article]
     sentences: np.ndarray
     chunks: np.ndarray
 

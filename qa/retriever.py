@@ -268,19 +268,17 @@ class Retriever:
         """How many sentences of each of ``articles`` (ascending rows) hold each query term:
         int64 ``(len(articles), len(holders))``.
 
-        ``holders`` are the query terms' postings (:meth:`LexicalSearch.rows_with`), which the index
-        stores already: the cost follows the terms' document frequencies, not the articles' length.
+        ``holders`` are the query terms' postings (:meth:`LexicalSearch.rows_with`, ascending), which
+        the index stores already. Each article's rows are one range, so its count is where the range's
+        ends fall in the postings: the cost follows the number of articles (times the log of a
+        term's document frequency), not the articles' length nor how common the term is.
         """
         counts = np.zeros((len(articles), len(holders)), dtype=np.int64)
-        if len(articles) == 0:
+        if len(articles) == 0 or self._article_rows is None:
             return counts
-        article_of = self.data.sentences[:, 0]
+        first, stop = self._article_rows[articles], self._article_rows[articles + 1]
         for i, rows in enumerate(holders):
-            holding = article_of[rows]
-            at = np.searchsorted(articles, holding)
-            inside = at < len(articles)
-            inside[inside] = articles[at[inside]] == holding[inside]
-            counts[:, i] = np.bincount(at[inside], minlength=len(articles))
+            counts[:, i] = np.searchsorted(rows, stop) - np.searchsorted(rows, first)
         return counts
 
     def _query_terms_held(self, rows: np.ndarray, holders: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

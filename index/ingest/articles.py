@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from index.article_spool import ArticleSpool
 from index.records import Article, LoadResult, Problem, parse_date
 
 ACCEPTED_SUFFIXES = (".jsonl", ".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom")
@@ -31,35 +32,45 @@ _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
 def load_paths(
-    paths: Iterable[str | os.PathLike[str]], *, progress: Callable[[int, int, str], None] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    into: ArticleSpool | None = None,
 ) -> LoadResult:
     """Read every accepted file under ``paths`` (files or folders), in a stable order.
 
     Ids are unique in the result: a later article with an id already seen is skipped, and the
     problem names both sources. ``progress(articles_read, 0, "reading articles")`` is called as files
-    with articles (and the lines of a large JSONL file) are read.
+    with articles (and the lines of a large JSONL file) are read. With ``into``, the articles go there
+    as they are read (a JSONL export of any size is never held whole) and the result's articles are it.
     """
     result = LoadResult()
+    kept: list[Article] | ArticleSpool = into if into is not None else []
+    result.articles = kept
     seen: dict[str, str] = {}
+
+    def keep(loaded: Article) -> None:
+        article = _checked_article(loaded, result.problems)
+        if article is None:
+            return
+        if article.id in seen:
+            result.problems.append(
+                Problem(article.origin, f"duplicate id {article.id!r}, first seen in {seen[article.id]}; skipped")
+            )
+            return
+        seen[article.id] = article.origin
+        kept.append(article)
+
     for file, root in _discover(paths, result.problems):
         result.files += 1
-        before = len(result.articles)
+        before = len(kept)
         tick = None if progress is None else (lambda n, base=before: progress(base + n, 0, "reading articles"))
-        articles, problems = load_file(file, root, tick=tick)
+        articles, problems = load_file(file, root, tick=tick, sink=keep)
         result.problems.extend(problems)
         for loaded in articles:
-            article = _checked_article(loaded, result.problems)
-            if article is None:
-                continue
-            if article.id in seen:
-                result.problems.append(
-                    Problem(article.origin, f"duplicate id {article.id!r}, first seen in {seen[article.id]}; skipped")
-                )
-                continue
-            seen[article.id] = article.origin
-            result.articles.append(article)
-        if progress is not None and result.articles:
-            progress(len(result.articles), 0, "reading articles")
+            keep(loaded)
+        if progress is not None and kept:
+            progress(len(kept), 0, "reading articles")
     return result
 
 
@@ -99,17 +110,22 @@ def _discover(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) 
 
 
 def load_file(
-    file: Path, root: Path, *, tick: Callable[[int], None] | None = None
+    file: Path,
+    root: Path,
+    *,
+    tick: Callable[[int], None] | None = None,
+    sink: Callable[[Article], None] | None = None,
 ) -> tuple[list[Article], list[Problem]]:
     """Load one file; ``root`` is the folder ids are derived relative to; ``tick(n)`` reports articles read
-    so far from a long JSONL file."""
+    so far from a long JSONL file, and ``sink`` takes each of its articles as it is read (they are then
+    not in the list returned)."""
     where = str(file)
     try:
         info = file.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
             return [], [Problem(where, "not a regular file; skipped")]
         if file.suffix.lower() == ".jsonl" and _streamable(file):
-            return _stream_jsonl(file, where, _derive_id(file, root), tick)
+            return _stream_jsonl(file, where, _derive_id(file, root), tick, sink)
         if info.st_size > MAX_FILE_BYTES:
             limit = f"{info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
             return [], [Problem(where, f"file is {limit}; skipped unread")]
@@ -354,12 +370,18 @@ def _streamable(file: Path) -> bool:
 
 
 def _stream_jsonl(
-    file: Path, where: str, base_id: str, tick: Callable[[int], None] | None = None
+    file: Path,
+    where: str,
+    base_id: str,
+    tick: Callable[[int], None] | None = None,
+    sink: Callable[[Article], None] | None = None,
 ) -> tuple[list[Article], list[Problem]]:
     """A ``.jsonl`` file of any size, one line in memory at a time; a line over :data:`MAX_RECORD_BYTES`
-    is skipped unread past the limit, a line that is not UTF-8 is read as Windows-1252 (and said so)."""
+    is skipped unread past the limit, a line that is not UTF-8 is read as Windows-1252 (and said so).
+    With ``sink``, each article goes there as it is read instead of into the list returned."""
     articles: list[Article] = []
     problems: list[Problem] = []
+    read = 0
     try:
         with file.open("rb") as handle:
             for lineno, raw in enumerate(_lines(handle), start=1):
@@ -377,13 +399,18 @@ def _stream_jsonl(
                     note = f"invalid UTF-8 at byte {exc.start} of the line; read as Windows-1252"
                     problems.append(Problem(f"{where}:{lineno}", note, skipped=False))
                 line_articles, line_problems = _load_jsonl(line, where, base_id, first_line=lineno)
-                articles.extend(line_articles)
                 problems.extend(line_problems)
+                read += len(line_articles)
+                if sink is None:
+                    articles.extend(line_articles)
+                else:
+                    for article in line_articles:
+                        sink(article)
                 if tick is not None and lineno % 200 == 0:
-                    tick(len(articles))
+                    tick(read)
     except OSError as exc:
         problems.append(Problem(where, f"cannot read: {exc.strerror or exc}"))
-    if not articles and not problems:
+    if not read and not problems:
         problems.append(Problem(where, "empty file"))
     return articles, problems
 

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from index import article_spool
 from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, plan_update, read_articles, release
 from index.chunking import ChunkParams
 from index.embed.embedder import Embedder
 from index.errors import IndexNotFoundError
 from index.pg.store import PgIndex, connect, read_meta, redact, write, writer_lock
+from index.records import LoadResult
 from index.store import IndexData
 
 
@@ -33,6 +35,22 @@ def update_pg(
     """Add or update the articles under ``paths`` in the database's index (created on first use)."""
     started = time.monotonic()
     loaded = read_articles(paths, progress)
+    try:
+        return _update(dsn, loaded, embedder, params, progress, notify, wait, started)
+    finally:
+        article_spool.close(loaded.articles)
+
+
+def _update(
+    dsn: str,
+    loaded: LoadResult,
+    embedder: Embedder,
+    params: ChunkParams | None,
+    progress: ProgressFn | None,
+    notify: Callable[[str], None] | None,
+    wait: float,
+    started: float,
+) -> UpdateReport:
     db = connect(dsn)
     try:
         with writer_lock(db, wait, notify):
@@ -40,17 +58,25 @@ def update_pg(
             old = _open_existing(db, dsn, embedder)
             try:
                 kept = plan_update(old.articles if old else [], old.hashes if old else [], loaded.articles, report)
-                if old is not None and report.added == 0 and report.updated == 0:
-                    report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
-                    report.seconds = time.monotonic() - started
-                    return report
-                chunk_params = ChunkParams(**old.chunk_params) if old and old.chunk_params else params or ChunkParams()
-                data = assemble(kept, old, embedder, chunk_params, progress, report)
-            finally:
+            except BaseException:
                 if old is not None:
                     old.close()
-            report.generation = _save(db, data, progress)
-            report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+                raise
+            try:
+                try:
+                    if old is not None and report.added == 0 and report.updated == 0:
+                        report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
+                        report.seconds = time.monotonic() - started
+                        return report
+                    chunk_params = ChunkParams(**old.chunk_params) if old and old.chunk_params else params or ChunkParams()
+                    data = assemble(kept, old, embedder, chunk_params, progress, report)
+                finally:
+                    if old is not None:
+                        old.close()
+                report.generation = _save(db, data, progress)
+                report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+            finally:
+                kept.close()
             report.seconds = time.monotonic() - started
             return report
     finally:
@@ -73,7 +99,7 @@ def remove_pg(dsn: str, ids: Iterable[str], embedder: Embedder) -> tuple[list[st
                 if not removed:
                     return removed, missing
                 drop = set(removed)
-                kept: Kept = [(a, old.hashes[i], i) for i, a in enumerate(old.articles) if a.id not in drop]
+                kept = Kept.of_old(old.articles, old.hashes, (i for i, a in enumerate(old.articles) if a.id not in drop))
                 report = UpdateReport(removed=len(removed))
                 data = assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
             finally:

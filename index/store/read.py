@@ -6,7 +6,7 @@ import io
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ class Rebuildable(CatalogueTexts):
 
     model: ModelInfo
     chunk_params: dict[str, int]
-    articles: list[Article]
+    articles: Sequence[Article]
     hashes: list[str]
     """``Article.content_hash`` of each article, in the same order."""
     sentences: np.ndarray
