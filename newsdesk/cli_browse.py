@@ -131,7 +131,7 @@ def select(articles: list[Article], sources: tuple[str, ...], since: str | None,
 def _load_articles(index_dir: str | None) -> list[Article]:
     from index import location
 
-    return location.open_index(settings_for(index_dir).index).articles
+    return list(location.open_index(settings_for(index_dir).index).articles)
 
 
 def _summary(article: Article) -> dict[str, Any]:
