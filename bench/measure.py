@@ -20,7 +20,8 @@ class ChildRun:
     seconds: float
     """Wall time from spawn to exit."""
     peak_rss_mb: float
-    """Peak resident memory of that child (``wait4`` rusage)."""
+    """Peak resident memory of that child (``wait4`` rusage). Linux counts the starting process's own
+    peak into it, so the process that starts children to measure them must stay small."""
     cpu_seconds: float
     """User + system CPU time of that child: less sensitive than wall time to other jobs."""
     stdout: str

@@ -232,6 +232,7 @@ def _update(
         kept = plan_update(
             old.articles if old else [], old.hashes if old else [], loaded.articles, report, spool_dir=_spool_dir(index_dir)
         )
+        article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
         try:
             if old is not None and report.added == 0 and report.updated == 0:
                 report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)

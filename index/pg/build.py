@@ -62,6 +62,7 @@ def _update(
                 if old is not None:
                     old.close()
                 raise
+            article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
             try:
                 try:
                     if old is not None and report.added == 0 and report.updated == 0:
