@@ -229,19 +229,23 @@ def _update(
             report.problems.append(Problem(damage, "the index was damaged; rebuilt from the paths given", skipped=False))
             if notify is not None:
                 notify(f"warning: {damage}; rebuilding the index from the paths given")
-        kept = plan_update(
-            old.articles if old else [], old.hashes if old else [], loaded.articles, report, spool_dir=_spool_dir(index_dir)
-        )
-        article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
         try:
-            if old is not None and report.added == 0 and report.updated == 0:
-                report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
-                report.seconds = time.monotonic() - started
-                return report
-            data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
-            report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+            kept = plan_update(
+                old.articles if old else [], old.hashes if old else [], loaded.articles, report, spool_dir=_spool_dir(index_dir)
+            )
+            article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
+            try:
+                if old is not None and report.added == 0 and report.updated == 0:
+                    report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
+                    report.seconds = time.monotonic() - started
+                    return report
+                data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
+                report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+            finally:
+                kept.close()
         finally:
-            kept.close()
+            if old is not None:
+                article_spool.close(old.articles)
         EmbedCache.remove(index_dir)
         report.seconds = time.monotonic() - started
         return report
@@ -280,10 +284,12 @@ class Kept:
         article_spool.close(self.articles)
 
     @classmethod
-    def of_old(cls, articles: Sequence[Article], hashes: Sequence[str], rows: Iterable[int]) -> Kept:
-        """The old generation's ``rows`` as they are (nothing to embed)."""
+    def of_old(
+        cls, articles: Sequence[Article], hashes: Sequence[str], rows: Iterable[int], *, spool_dir: Path | None = None
+    ) -> Kept:
+        """The old generation's ``rows`` as they are (nothing to embed), their texts in a spool in ``spool_dir``."""
         chosen = list(rows)
-        return cls([articles[i] for i in chosen], [hashes[i] for i in chosen], list(chosen))
+        return cls(ArticleSpool(spool_dir, (articles[i] for i in chosen)), [hashes[i] for i in chosen], list(chosen))
 
 
 def plan_update(
@@ -352,14 +358,21 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
         old = _load_existing(index_dir, embedder)
         if old is None:
             raise IndexNotFoundError(f"no index at {index_dir}")
-        present = {a.id for a in old.articles}
-        removed = [i for i in wanted if i in present]
-        missing = [i for i in wanted if i not in present]
-        if removed:
-            drop = set(removed)
-            kept = Kept.of_old(old.articles, old.hashes, (i for i, a in enumerate(old.articles) if a.id not in drop))
-            report = UpdateReport(removed=len(removed))
-            _assemble_and_save(index_dir, kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
+        try:
+            present = {a.id for a in old.articles}
+            removed = [i for i in wanted if i in present]
+            missing = [i for i in wanted if i not in present]
+            if removed:
+                drop = set(removed)
+                rows = (i for i, a in enumerate(old.articles) if a.id not in drop)
+                kept = Kept.of_old(old.articles, old.hashes, rows, spool_dir=index_dir)
+                try:
+                    report = UpdateReport(removed=len(removed))
+                    _assemble_and_save(index_dir, kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
+                finally:
+                    kept.close()
+        finally:
+            article_spool.close(old.articles)
         return removed, missing
 
 
@@ -422,10 +435,16 @@ def _totals_if_unchanged(index_dir: Path, incoming: Sequence[Article], embedder:
 
 
 def _load_existing(index_dir: Path, embedder: Embedder) -> Rebuildable | None:
+    """The live generation for a rebuild, its texts in a spool in the index folder (close its
+    ``articles`` when done), or None when there is none."""
     if not store.exists(index_dir):
         return None
-    data = load_for_rebuild(index_dir)
-    check_model(index_dir, data.model, embedder)
+    data = load_for_rebuild(index_dir, spool_dir=index_dir)
+    try:
+        check_model(index_dir, data.model, embedder)
+    except BaseException:
+        article_spool.close(data.articles)
+        raise
     return data
 
 

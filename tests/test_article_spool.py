@@ -17,7 +17,10 @@ from index import article_spool, build
 from index.article_spool import ArticleSpool
 from index.ingest.articles import load_paths
 from index.records import Article
-from index.store.read import load
+from index.errors import IndexCorruptError
+from index.store import read
+from index.store.layout import read_manifest_once
+from index.store.read import load, load_for_rebuild
 
 
 def _articles(n: int, size: int = 200) -> list[Article]:
@@ -204,3 +207,65 @@ def test_the_splitter_runs_in_a_real_thread(tmp_path: Path) -> None:
     with ThreadPoolExecutor(1) as pool:
         ahead = build._SplitAhead(pool, ArticleSpool(tmp_path, _articles(2)), [0, 1], _Counter())  # type: ignore[arg-type]
         assert [len(ahead.take(r)[0]) > 0 for r in (0, 1)] == [True, True]
+
+
+def _built(tmp_path: Path, fake_embedder: Any, articles: list[Article]) -> Path:
+    export = tmp_path / "in" / "archive.jsonl"
+    export.parent.mkdir(exist_ok=True)
+    export.write_text("\n".join(json.dumps({"id": a.id, "title": a.title, "text": a.text}) for a in articles) + "\n")
+    index_dir = tmp_path / "index"
+    build.update_index(index_dir, [export], fake_embedder)
+    return index_dir
+
+
+def test_a_rebuild_reads_the_old_texts_line_by_line_into_a_spool(tmp_path: Path, fake_embedder: Any) -> None:
+    originals = _articles(12, size=40_000)  # 480k characters: 1.9 MB as Python strings, 3 MB of JSON
+    index_dir = _built(tmp_path, fake_embedder, originals)
+    old = load_for_rebuild(index_dir, spool_dir=index_dir)
+    assert isinstance(old.articles, ArticleSpool)
+    assert [a.text for a in old.articles] == [a.text for a in originals]
+    assert old.hashes == load(index_dir).hashes
+    article_spool.close(old.articles)
+    _generation, folder, manifest = read_manifest_once(index_dir)
+    spool = ArticleSpool(tmp_path)
+    tracemalloc.start()
+    try:
+        read._spool_articles(folder, manifest, spool)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(spool) == 12 and peak < 900_000  # about one article's line at a time, not all of them
+    spool.close()
+
+
+def test_a_damaged_article_file_is_named_by_its_checksum_before_any_parse_error(tmp_path: Path, fake_embedder: Any) -> None:
+    index_dir = _built(tmp_path, fake_embedder, _articles(5))
+    path = next(index_dir.glob("gen-*/articles.jsonl"))
+    raw = bytearray(path.read_bytes())
+    raw[raw.index(b'"text"') + 1] = ord("{")  # the first line no longer parses
+    path.write_bytes(bytes(raw))
+    with pytest.raises(IndexCorruptError, match="articles.jsonl: checksum mismatch"):
+        load_for_rebuild(index_dir)
+
+
+def test_an_update_and_a_removal_close_every_spool(tmp_path: Path, fake_embedder: Any) -> None:
+    index_dir = _built(tmp_path, fake_embedder, _articles(6))
+    more = tmp_path / "more.jsonl"
+    more.write_text("\n".join(json.dumps({"id": a.id + "x", "text": a.text}) for a in _articles(3)) + "\n")
+    made: list[ArticleSpool] = []
+    real = ArticleSpool.__init__
+
+    def track(self: ArticleSpool, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        made.append(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ArticleSpool, "__init__", track)
+        report = build.update_index(index_dir, [more], fake_embedder)
+        assert report.added == 3 and report.total_articles == 9
+        assert len(made) == 3  # what was read, the old generation's texts, what the new one keeps
+        assert build.remove_articles(index_dir, ["a0x", "a5"], fake_embedder) == (["a0x", "a5"], [])
+        assert len(made) == 5  # the old generation's texts, what the new one keeps
+    assert all(spool._file is None for spool in made)
+    assert [a.id for a in load(index_dir).articles] == ["a0", "a1", "a2", "a3", "a4", "a1x", "a2x"]
+    assert [a.text for a in load(index_dir).articles][:5] == [a.text for a in _articles(5)]

@@ -101,11 +101,18 @@ def remove_pg(dsn: str, ids: Iterable[str], embedder: Embedder) -> tuple[list[st
                     return removed, missing
                 drop = set(removed)
                 kept = Kept.of_old(old.articles, old.hashes, (i for i, a in enumerate(old.articles) if a.id not in drop))
-                report = UpdateReport(removed=len(removed))
-                data = assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
+                try:
+                    report = UpdateReport(removed=len(removed))
+                    data = assemble(kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
+                except BaseException:
+                    kept.close()
+                    raise
             finally:
                 old.close()
-            _save(db, data, None)
+            try:
+                _save(db, data, None)
+            finally:
+                kept.close()
             return removed, missing
     finally:
         db.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,26 @@ def read_checked(folder: Path, manifest: dict[str, Any], name: str) -> bytes:
         raise _unreadable(folder, path, exc) from None
     _check(path, manifest["files"][name], len(raw), hashlib.sha256(raw).hexdigest())
     return raw
+
+
+def read_lines_checked(folder: Path, manifest: dict[str, Any], name: str) -> Iterator[bytes]:
+    """The lines of one listed file (each with its newline), one at a time, never the whole file.
+
+    Its size and sha256 are checked when the last line has been read: a reader that goes to the end
+    knows the file was intact, or gets the IndexCorruptError :func:`read_checked` would give. One read,
+    so what was checked is what was read.
+    """
+    path = _listed(folder, manifest, name)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                digest.update(line)
+                size += len(line)
+                yield line
+    except OSError as exc:
+        raise _unreadable(folder, path, exc) from None
+    _check(path, manifest["files"][name], size, digest.hexdigest())
 
 
 def check_file(folder: Path, manifest: dict[str, Any], name: str) -> Path:

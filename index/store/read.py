@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from index.article_spool import ArticleSpool, text_length
 from index.errors import IndexCorruptError
 from index.lexical import LexicalIndex
 from index.records import Article
@@ -23,6 +24,7 @@ from index.store.layout import (
     Vanished,
     check_file,
     read_checked,
+    read_lines_checked,
     read_manifest_once,
     verify_files,
 )
@@ -62,14 +64,24 @@ class IndexData(Rebuildable):
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def load_for_rebuild(index_dir: Path) -> Rebuildable:
+def load_for_rebuild(index_dir: Path, *, spool_dir: Path | None = None) -> Rebuildable:
     """The live generation of ``index_dir`` as a rebuild needs it; every file is checksummed, so
-    damage anywhere is found (and the rebuild then starts from the articles given)."""
+    damage anywhere is found (and the rebuild then starts from the articles given).
+
+    The articles' texts wait in a spool file in ``spool_dir`` (default: the system's temporary
+    folder), read line by line from ``articles.jsonl``, so an update does not hold the archive's
+    texts; :func:`index.article_spool.close` ``articles`` when done.
+    """
 
     def read(_generation: int, folder: Path, manifest: dict[str, Any]) -> Rebuildable:
         verify_files(folder, manifest, skip=CATALOGUE_FILES)  # _catalogue checks those as it reads them
-        data = _catalogue(folder, manifest, vectors_on_disk=True)  # read back once, in row order
-        _check_catalogue(folder, data, manifest["counts"])
+        spool = ArticleSpool(spool_dir)
+        try:
+            data = _catalogue(folder, manifest, vectors_on_disk=True, into=spool)  # read back once, in row order
+            _check_catalogue(folder, data, manifest["counts"])
+        except BaseException:
+            spool.close()
+            raise
         return data
 
     return _live(index_dir, read)
@@ -118,11 +130,18 @@ CATALOGUE_FILES = ("articles.jsonl", "sentences.npy", "chunks.npy", "sentences.f
 """The files :func:`_catalogue` reads (each checksummed as it is read)."""
 
 
-def _catalogue(folder: Path, manifest: dict[str, Any], *, vectors_on_disk: bool = False) -> Rebuildable:
+def _catalogue(
+    folder: Path, manifest: dict[str, Any], *, vectors_on_disk: bool = False, into: ArticleSpool | None = None
+) -> Rebuildable:
     """The generation's model, articles, tables and sentence vectors, each file checksummed as parsed;
-    with ``vectors_on_disk``, the sentence vectors are read from their file row by row when asked for."""
+    with ``vectors_on_disk``, the sentence vectors are read from their file row by row when asked for;
+    with ``into``, the articles go there line by line instead of into a list."""
     model = _model_info(folder, manifest)
-    articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+    articles: Sequence[Article]
+    if into is None:
+        articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
+    else:
+        articles, hashes = into, _spool_articles(folder, manifest, into)
     return Rebuildable(
         model=model,
         chunk_params=dict(manifest.get("chunk_params", {})),
@@ -182,6 +201,26 @@ def _parse_articles(raw: bytes) -> tuple[list[Article], list[str]]:
             hashes.append(str(row.pop("hash")))
             articles.append(Article(**row))
     return articles, hashes
+
+
+def _spool_articles(folder: Path, manifest: dict[str, Any], into: ArticleSpool) -> list[str]:
+    """``articles.jsonl`` read line by line into ``into``; returns the content hashes. A line that does
+    not parse is reported only once the whole file has passed its checksum, as :func:`_parse` reports it."""
+    hashes: list[str] = []
+    failure: Exception | None = None
+    for line in read_lines_checked(folder, manifest, "articles.jsonl"):
+        if failure is None and line.strip(b"\n"):
+            try:
+                row = json.loads(line)
+                hashes.append(str(row.pop("hash")))
+                into.append(Article(**row))
+            except Exception as exc:  # noqa: BLE001 - a checked file that does not parse is corruption
+                failure = exc
+    if failure is not None:
+        raise IndexCorruptError(
+            f"{folder / 'articles.jsonl'}: cannot read ({type(failure).__name__}: {failure}); {REBUILD_HINT}"
+        ) from failure
+    return hashes
 
 
 NPY_LOCK = threading.Lock()
@@ -249,7 +288,7 @@ def _check_catalogue(folder: Path, data: Rebuildable, counts: dict[str, Any]) ->
             raise IndexCorruptError(f"{folder / name}: {actual} {what}, expected {wanted}; {REBUILD_HINT}")
     if n_sent:
         article, start, end = (data.sentences[:, i].astype(np.int64) for i in range(3))
-        lengths = np.array([len(a.text) for a in data.articles], dtype=np.int64)
+        lengths = np.array([text_length(data.articles, i) for i in range(len(data.articles))], dtype=np.int64)
         valid = (article >= 0) & (article < len(lengths))
         if not valid.all() or (start < 0).any() or (end < start).any() or (end > lengths[article]).any():
             raise IndexCorruptError(f"{folder / 'sentences.npy'}: offsets outside the articles; {REBUILD_HINT}")
