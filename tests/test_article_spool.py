@@ -15,9 +15,9 @@ import pytest
 
 from index import article_spool, build
 from index.article_spool import ArticleSpool
+from index.errors import IndexCorruptError
 from index.ingest.articles import load_paths
 from index.records import Article
-from index.errors import IndexCorruptError
 from index.store import read
 from index.store.layout import read_manifest_once
 from index.store.read import load, load_for_rebuild
