@@ -269,3 +269,12 @@ def test_an_update_and_a_removal_close_every_spool(tmp_path: Path, fake_embedder
     assert all(spool._file is None for spool in made)
     assert [a.id for a in load(index_dir).articles] == ["a0", "a1", "a2", "a3", "a4", "a1x", "a2x"]
     assert [a.text for a in load(index_dir).articles][:5] == [a.text for a in _articles(5)]
+
+
+def test_a_truncated_article_file_is_named_by_its_size_before_it_is_read(tmp_path: Path, fake_embedder: Any) -> None:
+    index_dir = _built(tmp_path, fake_embedder, _articles(5))
+    path = next(index_dir.glob("gen-*/articles.jsonl"))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(IndexCorruptError, match=rf"articles.jsonl: size {len(whole) // 2} bytes, expected {len(whole)}"):
+        load_for_rebuild(index_dir)

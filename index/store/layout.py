@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -167,6 +168,9 @@ def read_lines_checked(folder: Path, manifest: dict[str, Any], name: str) -> Ite
     digest, size = hashlib.sha256(), 0
     try:
         with path.open("rb") as handle:
+            length = os.fstat(handle.fileno()).st_size
+            if length != manifest["files"][name].get("bytes"):  # said before a byte is read
+                _check(path, manifest["files"][name], length, "")
             for line in handle:
                 digest.update(line)
                 size += len(line)
