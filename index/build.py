@@ -467,7 +467,8 @@ def assemble(
 
     The vector and BM25 indexes are written to working files as they are built (in ``cache_dir``,
     else the system's temporary folder), so memory does not grow with them; :func:`release` the
-    result once it is saved.
+    result once it is saved. Each text is asked of ``kept.articles`` when its article is reached (a
+    spool reads it back from the disk), and the result's ``articles`` are ``kept.articles``.
     """
     sentence_rows: list[np.ndarray] = []
     chunk_rows: list[np.ndarray] = []
