@@ -14,6 +14,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol, TextIO
@@ -193,24 +194,10 @@ def update_index(
     Raises NoArticlesError (nothing written) when the paths hold no readable article.
     """
     started = time.monotonic()
-    loaded = read_articles(paths, progress, spool_dir=_spool_dir(index_dir))
-    try:
-        return _update(index_dir, loaded, embedder, params, progress, notify, wait, started)
-    finally:
-        article_spool.close(loaded.articles)
-
-
-def _update(
-    index_dir: Path,
-    loaded: LoadResult,
-    embedder: Embedder,
-    params: ChunkParams | None,
-    progress: ProgressFn | None,
-    notify: Callable[[str], None] | None,
-    wait: float,
-    started: float,
-) -> UpdateReport:
-    with store.write_lock(index_dir, wait=wait, notify=notify):
+    with (
+        articles_read(paths, progress, spool_dir=_spool_dir(index_dir)) as loaded,
+        store.write_lock(index_dir, wait=wait, notify=notify),
+    ):
         store.remove_dead_writers_files(index_dir)
         report = UpdateReport(problems=list(loaded.problems))
         if progress and store.exists(index_dir):
@@ -229,23 +216,20 @@ def _update(
             report.problems.append(Problem(damage, "the index was damaged; rebuilt from the paths given", skipped=False))
             if notify is not None:
                 notify(f"warning: {damage}; rebuilding the index from the paths given")
-        try:
+        with ExitStack() as spools:  # every text spool is closed however this ends
+            if old is not None:
+                spools.callback(article_spool.close, old.articles)
             kept = plan_update(
                 old.articles if old else [], old.hashes if old else [], loaded.articles, report, spool_dir=_spool_dir(index_dir)
             )
+            spools.callback(kept.close)
             article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
-            try:
-                if old is not None and report.added == 0 and report.updated == 0:
-                    report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
-                    report.seconds = time.monotonic() - started
-                    return report
-                data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
-                report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
-            finally:
-                kept.close()
-        finally:
-            if old is not None:
-                article_spool.close(old.articles)
+            if old is not None and report.added == 0 and report.updated == 0:
+                report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
+                report.seconds = time.monotonic() - started
+                return report
+            data = _assemble_and_save(index_dir, kept, old, embedder, params or ChunkParams(), progress, report)
+            report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
         EmbedCache.remove(index_dir)
         report.seconds = time.monotonic() - started
         return report
@@ -256,15 +240,20 @@ def _spool_dir(index_dir: Path) -> Path | None:
     return index_dir if index_dir.is_dir() else None
 
 
-def read_articles(paths: Sequence[str | Path], progress: ProgressFn | None, *, spool_dir: Path | None = None) -> LoadResult:
+@contextmanager
+def articles_read(
+    paths: Sequence[str | Path], progress: ProgressFn | None, *, spool_dir: Path | None = None
+) -> Iterator[LoadResult]:
     """Every article under ``paths``, their texts waiting in a spool file in ``spool_dir`` (default: the
-    system's temporary folder; :func:`index.article_spool.close` it when done); NoArticlesError (one line,
-    the first problem) when there is none."""
+    system's temporary folder) until the block ends; NoArticlesError (one line, the first problem)
+    when there is none."""
     loaded = load_paths(paths, progress=progress, into=ArticleSpool(spool_dir))
-    if not loaded.articles:
+    try:
+        if not loaded.articles:
+            raise NoArticlesError(no_articles_message(paths, loaded.problems))
+        yield loaded
+    finally:
         article_spool.close(loaded.articles)
-        raise NoArticlesError(no_articles_message(paths, loaded.problems))
-    return loaded
 
 
 @dataclass(slots=True)
@@ -358,7 +347,8 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
         old = _load_existing(index_dir, embedder)
         if old is None:
             raise IndexNotFoundError(f"no index at {index_dir}")
-        try:
+        with ExitStack() as spools:
+            spools.callback(article_spool.close, old.articles)
             present = {a.id for a in old.articles}
             removed = [i for i in wanted if i in present]
             missing = [i for i in wanted if i not in present]
@@ -366,13 +356,9 @@ def remove_articles(index_dir: Path, ids: Iterable[str], embedder: Embedder) -> 
                 drop = set(removed)
                 rows = (i for i, a in enumerate(old.articles) if a.id not in drop)
                 kept = Kept.of_old(old.articles, old.hashes, rows, spool_dir=index_dir)
-                try:
-                    report = UpdateReport(removed=len(removed))
-                    _assemble_and_save(index_dir, kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
-                finally:
-                    kept.close()
-        finally:
-            article_spool.close(old.articles)
+                spools.callback(kept.close)
+                report = UpdateReport(removed=len(removed))
+                _assemble_and_save(index_dir, kept, old, embedder, ChunkParams(**old.chunk_params), None, report)
         return removed, missing
 
 
@@ -424,13 +410,16 @@ def _totals_if_unchanged(index_dir: Path, incoming: Sequence[Article], embedder:
     if not store.exists(index_dir):
         return None
     try:
-        model, articles, hashes, counts = store.read_catalogue(index_dir)
+        model, articles, hashes, counts = store.read_catalogue(index_dir, spool_dir=index_dir)
     except IndexCorruptError:
         return None
-    check_model(index_dir, model, embedder)
-    stored = {a.id: h for a, h in zip(articles, hashes, strict=True)}
+    try:
+        check_model(index_dir, model, embedder)
+        stored = {a.id: h for a, h in zip(articles, hashes, strict=True)}
+    finally:
+        article_spool.close(articles)
     if all(stored.get(a.id) == a.content_hash for a in incoming):
-        return len(articles), int(counts.get("sentences", 0))
+        return len(stored), int(counts.get("sentences", 0))
     return None
 
 

@@ -181,21 +181,28 @@ def test_the_splitter_runs_a_bounded_number_of_groups_ahead(tmp_path: Path, monk
     assert ahead.taken == 10
 
 
-def test_a_build_reads_its_articles_from_the_spool_and_removes_it(tmp_path: Path, fake_embedder: Any) -> None:
-    export = tmp_path / "in" / "archive.jsonl"
-    export.parent.mkdir()
-    export.write_text("\n".join(json.dumps({"id": a.id, "title": a.title, "text": a.text}) for a in _articles(12)) + "\n")
-    index_dir = tmp_path / "index"
-    made: list[ArticleSpool] = []
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[ArticleSpool]:
+    """Every ArticleSpool made while the test runs."""
+    spools: list[ArticleSpool] = []
     real = ArticleSpool.__init__
 
     def track(self: ArticleSpool, *args: Any, **kwargs: Any) -> None:
         real(self, *args, **kwargs)
-        made.append(self)
+        spools.append(self)
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ArticleSpool, "__init__", track)
-        report = build.update_index(index_dir, [export], fake_embedder)
+    monkeypatch.setattr(ArticleSpool, "__init__", track)
+    return spools
+
+
+def test_a_build_reads_its_articles_from_the_spool_and_removes_it(
+    tmp_path: Path, fake_embedder: Any, made: list[ArticleSpool]
+) -> None:
+    export = tmp_path / "in" / "archive.jsonl"
+    export.parent.mkdir()
+    export.write_text("\n".join(json.dumps({"id": a.id, "title": a.title, "text": a.text}) for a in _articles(12)) + "\n")
+    index_dir = tmp_path / "index"
+    report = build.update_index(index_dir, [export], fake_embedder)
     assert report.added == 12 and report.total_articles == 12
     assert len(made) == 2  # what was read, and what the generation keeps
     assert all(spool._file is None for spool in made)  # both closed: their files are gone
@@ -248,24 +255,16 @@ def test_a_damaged_article_file_is_named_by_its_checksum_before_any_parse_error(
         load_for_rebuild(index_dir)
 
 
-def test_an_update_and_a_removal_close_every_spool(tmp_path: Path, fake_embedder: Any) -> None:
+def test_an_update_and_a_removal_close_every_spool(tmp_path: Path, fake_embedder: Any, made: list[ArticleSpool]) -> None:
     index_dir = _built(tmp_path, fake_embedder, _articles(6))
     more = tmp_path / "more.jsonl"
     more.write_text("\n".join(json.dumps({"id": a.id + "x", "text": a.text}) for a in _articles(3)) + "\n")
-    made: list[ArticleSpool] = []
-    real = ArticleSpool.__init__
-
-    def track(self: ArticleSpool, *args: Any, **kwargs: Any) -> None:
-        real(self, *args, **kwargs)
-        made.append(self)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ArticleSpool, "__init__", track)
-        report = build.update_index(index_dir, [more], fake_embedder)
-        assert report.added == 3 and report.total_articles == 9
-        assert len(made) == 3  # what was read, the old generation's texts, what the new one keeps
-        assert build.remove_articles(index_dir, ["a0x", "a5"], fake_embedder) == (["a0x", "a5"], [])
-        assert len(made) == 5  # the old generation's texts, what the new one keeps
+    made.clear()
+    report = build.update_index(index_dir, [more], fake_embedder)
+    assert report.added == 3 and report.total_articles == 9
+    assert len(made) == 4  # what was read, the stored catalogue (is anything new?), the old generation, the new one
+    assert build.remove_articles(index_dir, ["a0x", "a5"], fake_embedder) == (["a0x", "a5"], [])
+    assert len(made) == 6  # and the old generation's texts, what the new one keeps
     assert all(spool._file is None for spool in made)
     assert [a.id for a in load(index_dir).articles] == ["a0", "a1", "a2", "a3", "a4", "a1x", "a2x"]
     assert [a.text for a in load(index_dir).articles][:5] == [a.text for a in _articles(5)]
@@ -278,3 +277,15 @@ def test_a_truncated_article_file_is_named_by_its_size_before_it_is_read(tmp_pat
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(IndexCorruptError, match=rf"articles.jsonl: size {len(whole) // 2} bytes, expected {len(whole)}"):
         load_for_rebuild(index_dir)
+
+
+def test_a_re_index_that_changes_nothing_counts_the_index_and_closes_its_spools(
+    tmp_path: Path, fake_embedder: Any, made: list[ArticleSpool]
+) -> None:
+    index_dir = _built(tmp_path, fake_embedder, _articles(6))
+    first = load(index_dir)
+    made.clear()
+    report = build.update_index(index_dir, [tmp_path / "in" / "archive.jsonl"], fake_embedder)
+    assert (report.unchanged, report.added, report.generation) == (6, 0, None)
+    assert (report.total_articles, report.total_sentences) == (6, len(first.sentences))
+    assert len(made) == 2 and all(spool._file is None for spool in made)  # what was read, the stored catalogue

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
 from index import article_spool
-from index.build import Kept, ProgressFn, UpdateReport, assemble, check_model, plan_update, read_articles, release
+from index.build import Kept, ProgressFn, UpdateReport, articles_read, assemble, check_model, plan_update, release
 from index.chunking import ChunkParams
 from index.embed.embedder import Embedder
 from index.errors import IndexNotFoundError
 from index.pg.store import PgIndex, connect, read_meta, redact, write, writer_lock
-from index.records import LoadResult
 from index.store import IndexData
 
 
@@ -34,54 +34,26 @@ def update_pg(
 ) -> UpdateReport:
     """Add or update the articles under ``paths`` in the database's index (created on first use)."""
     started = time.monotonic()
-    loaded = read_articles(paths, progress)
-    try:
-        return _update(dsn, loaded, embedder, params, progress, notify, wait, started)
-    finally:
-        article_spool.close(loaded.articles)
-
-
-def _update(
-    dsn: str,
-    loaded: LoadResult,
-    embedder: Embedder,
-    params: ChunkParams | None,
-    progress: ProgressFn | None,
-    notify: Callable[[str], None] | None,
-    wait: float,
-    started: float,
-) -> UpdateReport:
-    db = connect(dsn)
-    try:
-        with writer_lock(db, wait, notify):
-            report = UpdateReport(problems=list(loaded.problems))
-            old = _open_existing(db, dsn, embedder)
-            try:
-                kept = plan_update(old.articles if old else [], old.hashes if old else [], loaded.articles, report)
-            except BaseException:
+    with articles_read(paths, progress) as loaded, closing(connect(dsn)) as db, writer_lock(db, wait, notify):
+        report = UpdateReport(problems=list(loaded.problems))
+        with ExitStack() as until_saved:
+            with ExitStack() as until_assembled:  # the old index is let go before the save, as before
+                old = _open_existing(db, dsn, embedder)
                 if old is not None:
-                    old.close()
-                raise
-            article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
-            try:
-                try:
-                    if old is not None and report.added == 0 and report.updated == 0:
-                        report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
-                        report.seconds = time.monotonic() - started
-                        return report
-                    chunk_params = ChunkParams(**old.chunk_params) if old and old.chunk_params else params or ChunkParams()
-                    data = assemble(kept, old, embedder, chunk_params, progress, report)
-                finally:
-                    if old is not None:
-                        old.close()
-                report.generation = _save(db, data, progress)
-                report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
-            finally:
-                kept.close()
-            report.seconds = time.monotonic() - started
-            return report
-    finally:
-        db.close()
+                    until_assembled.callback(old.close)
+                kept = plan_update(old.articles if old else [], old.hashes if old else [], loaded.articles, report)
+                until_saved.callback(kept.close)
+                article_spool.close(loaded.articles)  # what was read is in ``kept`` now: its disk space back
+                if old is not None and report.added == 0 and report.updated == 0:
+                    report.total_articles, report.total_sentences = len(old.articles), len(old.sentences)
+                    report.seconds = time.monotonic() - started
+                    return report
+                chunk_params = ChunkParams(**old.chunk_params) if old and old.chunk_params else params or ChunkParams()
+                data = assemble(kept, old, embedder, chunk_params, progress, report)
+            report.generation = _save(db, data, progress)
+            report.total_articles, report.total_sentences = len(data.articles), len(data.sentences)
+        report.seconds = time.monotonic() - started
+        return report
 
 
 def remove_pg(dsn: str, ids: Iterable[str], embedder: Embedder) -> tuple[list[str], list[str]]:

@@ -92,24 +92,32 @@ def load(index_dir: Path) -> IndexData:
     return _live(index_dir, _load_once)
 
 
-def read_catalogue(index_dir: Path) -> tuple[ModelInfo, list[Article], list[str], dict[str, Any]]:
+def read_catalogue(
+    index_dir: Path, *, spool_dir: Path | None = None
+) -> tuple[ModelInfo, Sequence[Article], list[str], dict[str, Any]]:
     """``(model, articles, content hashes, counts)`` of the live generation, without loading it.
 
     Every listed file is checksummed, as :func:`load` does, but only the article list is parsed:
-    enough to tell whether a re-index has anything to do.
+    enough to tell whether a re-index has anything to do. The articles' texts wait in a spool file in
+    ``spool_dir`` (:func:`index.article_spool.close` them when done).
     """
 
     def read(
         _generation: int, folder: Path, manifest: dict[str, Any]
-    ) -> tuple[ModelInfo, list[Article], list[str], dict[str, Any]]:
-        verify_files(folder, manifest)
-        articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
-        counts = manifest["counts"]
-        if counts.get("articles") != len(articles):
-            raise IndexCorruptError(
-                f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
-                f"{REBUILD_HINT}"
-            )
+    ) -> tuple[ModelInfo, Sequence[Article], list[str], dict[str, Any]]:
+        verify_files(folder, manifest, skip=("articles.jsonl",))  # checked below as it is read
+        articles = ArticleSpool(spool_dir)
+        try:
+            hashes = _spool_articles(folder, manifest, articles)
+            counts = manifest["counts"]
+            if counts.get("articles") != len(articles):
+                raise IndexCorruptError(
+                    f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
+                    f"{REBUILD_HINT}"
+                )
+        except BaseException:
+            articles.close()
+            raise
         return _model_info(folder, manifest), articles, hashes, counts
 
     return _live(index_dir, read)
