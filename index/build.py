@@ -266,9 +266,6 @@ class Kept:
     hashes: list[str]
     old_rows: list[int | None]
 
-    def __len__(self) -> int:
-        return len(self.hashes)
-
     def close(self) -> None:
         article_spool.close(self.articles)
 
@@ -410,14 +407,11 @@ def _totals_if_unchanged(index_dir: Path, incoming: Sequence[Article], embedder:
     if not store.exists(index_dir):
         return None
     try:
-        model, articles, hashes, counts = store.read_catalogue(index_dir, spool_dir=index_dir)
+        model, ids, hashes, counts = store.read_catalogue(index_dir)
     except IndexCorruptError:
         return None
-    try:
-        check_model(index_dir, model, embedder)
-        stored = {a.id: h for a, h in zip(articles, hashes, strict=True)}
-    finally:
-        article_spool.close(articles)
+    check_model(index_dir, model, embedder)
+    stored = dict(zip(ids, hashes, strict=True))
     if all(stored.get(a.id) == a.content_hash for a in incoming):
         return len(stored), int(counts.get("sentences", 0))
     return None

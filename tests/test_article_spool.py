@@ -237,7 +237,7 @@ def test_a_rebuild_reads_the_old_texts_line_by_line_into_a_spool(tmp_path: Path,
     spool = ArticleSpool(tmp_path)
     tracemalloc.start()
     try:
-        read._spool_articles(folder, manifest, spool)
+        read._read_articles(folder, manifest, lambda row: spool.append(Article(**row)))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -262,9 +262,9 @@ def test_an_update_and_a_removal_close_every_spool(tmp_path: Path, fake_embedder
     made.clear()
     report = build.update_index(index_dir, [more], fake_embedder)
     assert report.added == 3 and report.total_articles == 9
-    assert len(made) == 4  # what was read, the stored catalogue (is anything new?), the old generation, the new one
+    assert len(made) == 3  # what was read, the old generation, the new one (the catalogue check keeps ids only)
     assert build.remove_articles(index_dir, ["a0x", "a5"], fake_embedder) == (["a0x", "a5"], [])
-    assert len(made) == 6  # and the old generation's texts, what the new one keeps
+    assert len(made) == 5  # and the old generation's texts, what the new one keeps
     assert all(spool._file is None for spool in made)
     assert [a.id for a in load(index_dir).articles] == ["a0", "a1", "a2", "a3", "a4", "a1x", "a2x"]
     assert [a.text for a in load(index_dir).articles][:5] == [a.text for a in _articles(5)]
@@ -288,4 +288,4 @@ def test_a_re_index_that_changes_nothing_counts_the_index_and_closes_its_spools(
     report = build.update_index(index_dir, [tmp_path / "in" / "archive.jsonl"], fake_embedder)
     assert (report.unchanged, report.added, report.generation) == (6, 0, None)
     assert (report.total_articles, report.total_sentences) == (6, len(first.sentences))
-    assert len(made) == 2 and all(spool._file is None for spool in made)  # what was read, the stored catalogue
+    assert len(made) == 1 and all(spool._file is None for spool in made)  # what was read; the catalogue keeps ids only

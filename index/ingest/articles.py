@@ -45,8 +45,8 @@ def load_paths(
     as they are read (a JSONL export of any size is never held whole) and the result's articles are it.
     """
     result = LoadResult()
-    kept: list[Article] | ArticleSpool = into if into is not None else []
-    result.articles = kept
+    out: list[Article] | ArticleSpool = into if into is not None else []
+    result.articles = out
     seen: dict[str, str] = {}
 
     def keep(loaded: Article) -> None:
@@ -59,18 +59,18 @@ def load_paths(
             )
             return
         seen[article.id] = article.origin
-        kept.append(article)
+        out.append(article)
 
     for file, root in _discover(paths, result.problems):
         result.files += 1
-        before = len(kept)
+        before = len(out)
         tick = None if progress is None else (lambda n, base=before: progress(base + n, 0, "reading articles"))
         articles, problems = load_file(file, root, tick=tick, sink=keep)
         result.problems.extend(problems)
         for loaded in articles:
             keep(loaded)
-        if progress is not None and kept:
-            progress(len(kept), 0, "reading articles")
+        if progress is not None and out:
+            progress(len(out), 0, "reading articles")
     return result
 
 

@@ -92,33 +92,23 @@ def load(index_dir: Path) -> IndexData:
     return _live(index_dir, _load_once)
 
 
-def read_catalogue(
-    index_dir: Path, *, spool_dir: Path | None = None
-) -> tuple[ModelInfo, Sequence[Article], list[str], dict[str, Any]]:
-    """``(model, articles, content hashes, counts)`` of the live generation, without loading it.
+def read_catalogue(index_dir: Path) -> tuple[ModelInfo, list[str], list[str], dict[str, Any]]:
+    """``(model, article ids, content hashes, counts)`` of the live generation, without loading it.
 
-    Every listed file is checksummed, as :func:`load` does, but only the article list is parsed:
-    enough to tell whether a re-index has anything to do. The articles' texts wait in a spool file in
-    ``spool_dir`` (:func:`index.article_spool.close` them when done).
+    Every listed file is checksummed, as :func:`load` does, but only the article list is parsed, a
+    line at a time, and only ids and hashes are kept: enough to tell whether a re-index has anything to do.
     """
 
-    def read(
-        _generation: int, folder: Path, manifest: dict[str, Any]
-    ) -> tuple[ModelInfo, Sequence[Article], list[str], dict[str, Any]]:
+    def read(_generation: int, folder: Path, manifest: dict[str, Any]) -> tuple[ModelInfo, list[str], list[str], dict[str, Any]]:
         verify_files(folder, manifest, skip=("articles.jsonl",))  # checked below as it is read
-        articles = ArticleSpool(spool_dir)
-        try:
-            hashes = _spool_articles(folder, manifest, articles)
-            counts = manifest["counts"]
-            if counts.get("articles") != len(articles):
-                raise IndexCorruptError(
-                    f"{folder / 'articles.jsonl'}: {len(articles)} articles, manifest says {counts.get('articles')}; "
-                    f"{REBUILD_HINT}"
-                )
-        except BaseException:
-            articles.close()
-            raise
-        return _model_info(folder, manifest), articles, hashes, counts
+        ids: list[str] = []
+        hashes = _read_articles(folder, manifest, lambda row: ids.append(str(row["id"])))
+        counts = manifest["counts"]
+        if counts.get("articles") != len(ids):
+            raise IndexCorruptError(
+                f"{folder / 'articles.jsonl'}: {len(ids)} articles, manifest says {counts.get('articles')}; {REBUILD_HINT}"
+            )
+        return _model_info(folder, manifest), ids, hashes, counts
 
     return _live(index_dir, read)
 
@@ -149,7 +139,7 @@ def _catalogue(
     if into is None:
         articles, hashes = _parse(folder, "articles.jsonl", _parse_articles, manifest)
     else:
-        articles, hashes = into, _spool_articles(folder, manifest, into)
+        articles, hashes = into, _read_articles(folder, manifest, lambda row: into.append(Article(**row)))
     return Rebuildable(
         model=model,
         chunk_params=dict(manifest.get("chunk_params", {})),
@@ -211,9 +201,10 @@ def _parse_articles(raw: bytes) -> tuple[list[Article], list[str]]:
     return articles, hashes
 
 
-def _spool_articles(folder: Path, manifest: dict[str, Any], into: ArticleSpool) -> list[str]:
-    """``articles.jsonl`` read line by line into ``into``; returns the content hashes. A line that does
-    not parse is reported only once the whole file has passed its checksum, as :func:`_parse` reports it."""
+def _read_articles(folder: Path, manifest: dict[str, Any], take: Callable[[dict[str, Any]], None]) -> list[str]:
+    """``articles.jsonl`` read line by line: each article's fields (its hash taken out) go to ``take``;
+    returns the content hashes. A line that does not parse is reported only once the whole file has
+    passed its checksum, as :func:`_parse` reports it."""
     hashes: list[str] = []
     failure: Exception | None = None
     for line in read_lines_checked(folder, manifest, "articles.jsonl"):
@@ -221,7 +212,7 @@ def _spool_articles(folder: Path, manifest: dict[str, Any], into: ArticleSpool) 
             try:
                 row = json.loads(line)
                 hashes.append(str(row.pop("hash")))
-                into.append(Article(**row))
+                take(row)
             except Exception as exc:  # noqa: BLE001 - a checked file that does not parse is corruption
                 failure = exc
     if failure is not None:
